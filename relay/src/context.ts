@@ -1,0 +1,16 @@
+// What request and message handlers share: settings, database, blob store, logger.
+
+import type { BlobStore } from './blobs';
+import type { RelayConfig } from './config';
+import type { RelayDatabase } from './db';
+import type { Logger } from './log';
+
+export interface RelayContext {
+	config: RelayConfig;
+	db: RelayDatabase;
+	blobs: BlobStore;
+	logger: Logger;
+	version: string;
+	/** performance.now() when the relay started, for uptime. */
+	startedAt: number;
+}

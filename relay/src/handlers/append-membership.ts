@@ -1,0 +1,5 @@
+// append-membership: not served yet; the album stream sync work replaces this with the real handler.
+
+import { notImplemented } from './not-implemented';
+
+export const handleAppendMembership = notImplemented('append-membership');

@@ -1,0 +1,18 @@
+// The websocket message handlers, one per client message kind.
+
+import { handleAppendMembership } from './append-membership';
+import { handleEphemeral } from './ephemeral';
+import type { MessageHandlers } from './handler';
+import { handlePing } from './ping';
+import { handlePost } from './post';
+import { handleSubscribe } from './subscribe';
+import { handleUnsubscribe } from './unsubscribe';
+
+export const MESSAGE_HANDLERS: MessageHandlers = {
+	ping: handlePing,
+	subscribe: handleSubscribe,
+	unsubscribe: handleUnsubscribe,
+	'append-membership': handleAppendMembership,
+	post: handlePost,
+	ephemeral: handleEphemeral
+};

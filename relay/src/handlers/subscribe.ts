@@ -1,0 +1,5 @@
+// subscribe: not served yet; the album stream sync work replaces this with the real handler.
+
+import { notImplemented } from './not-implemented';
+
+export const handleSubscribe = notImplemented('subscribe');

@@ -1,0 +1,94 @@
+// The relay database's schema, as an ordered list of migrations; append new ones, never edit old ones.
+
+export interface Migration {
+	version: number;
+	name: string;
+	sql: string;
+}
+
+/**
+ * Migration 1 holds the album stream (DESIGN "The album stream"): albums with their membership head
+ * and the last album-wide seq handed out, the membership chain, stored doc envelopes, the newest
+ * snapshot per doc, and blobs with their album bindings. Accounts, sessions and link records come
+ * with the issues that fill them. Every row stores ciphertext or public metadata only (ids, keys,
+ * counters, sizes, times); signed items are stored as the JSON text the author sent.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+	{
+		version: 1,
+		name: 'album stream and blobs',
+		sql: `
+CREATE TABLE albums (
+	album_id    TEXT PRIMARY KEY,
+	-- position and hash of the newest membership entry (the chain head)
+	head_index  INTEGER NOT NULL,
+	head_hash   BLOB NOT NULL,
+	-- the current epoch; envelopes under older epochs are refused
+	epoch       INTEGER NOT NULL,
+	-- the last album-wide seq given to an entry or envelope; seqs start at 1
+	last_seq    INTEGER NOT NULL DEFAULT 0,
+	created_at  INTEGER NOT NULL,
+	deleted_at  INTEGER
+) STRICT;
+
+CREATE TABLE membership_entries (
+	album_id     TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	chain_index  INTEGER NOT NULL,
+	seq          INTEGER NOT NULL,
+	hash         BLOB NOT NULL,
+	signer       TEXT NOT NULL,
+	op           TEXT NOT NULL,
+	entry        TEXT NOT NULL,
+	received_at  INTEGER NOT NULL,
+	PRIMARY KEY (album_id, chain_index),
+	UNIQUE (album_id, seq)
+) STRICT;
+
+CREATE TABLE envelopes (
+	album_id     TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	seq          INTEGER NOT NULL,
+	doc_id       TEXT NOT NULL,
+	epoch        INTEGER NOT NULL,
+	signer       TEXT NOT NULL,
+	-- hash of the envelope, so a resent envelope is acknowledged with its first seq
+	hash         BLOB NOT NULL,
+	envelope     TEXT NOT NULL,
+	received_at  INTEGER NOT NULL,
+	PRIMARY KEY (album_id, seq),
+	UNIQUE (album_id, hash)
+) STRICT;
+
+CREATE INDEX envelopes_by_doc ON envelopes (album_id, doc_id, seq);
+
+CREATE TABLE snapshots (
+	album_id     TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	doc_id       TEXT NOT NULL,
+	seq          INTEGER NOT NULL,
+	-- the album seq the snapshot covers; updates of this doc at or below it may be dropped
+	covers       INTEGER NOT NULL,
+	epoch        INTEGER NOT NULL,
+	signer       TEXT NOT NULL,
+	hash         BLOB NOT NULL,
+	envelope     TEXT NOT NULL,
+	received_at  INTEGER NOT NULL,
+	PRIMARY KEY (album_id, doc_id)
+) STRICT;
+
+CREATE TABLE blobs (
+	blob_id     TEXT PRIMARY KEY,
+	size        INTEGER NOT NULL,
+	created_at  INTEGER NOT NULL
+) STRICT;
+
+-- which albums may serve a blob (access) and whose storage it counts against (accounting)
+CREATE TABLE album_blobs (
+	album_id  TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	blob_id   TEXT NOT NULL REFERENCES blobs (blob_id) ON DELETE CASCADE,
+	bound_at  INTEGER NOT NULL,
+	PRIMARY KEY (album_id, blob_id)
+) STRICT;
+
+CREATE INDEX album_blobs_by_blob ON album_blobs (blob_id);
+`
+	}
+];

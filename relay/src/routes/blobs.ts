@@ -1,0 +1,96 @@
+// GET|HEAD /api/blobs/:id: encrypted blobs, whole or by Range, always as opaque octets.
+
+import { pipeline } from 'node:stream/promises';
+import { ApiErrorCode, isBlobId } from '../../../src/lib/protocol';
+import type { ByteRange } from '../blobs';
+import { sendApiError } from '../responses';
+import type { ApiRoute } from './route';
+
+const PREFIX = '/api/blobs/';
+
+/**
+ * Blobs are ciphertext, so the relay cannot tell who may read one from its content. Until accounts
+ * and link sessions exist, anyone who knows a blob id (16+ random bytes) can fetch it; the accounts
+ * work gates this route on the album bindings in `album_blobs`.
+ */
+export const blobRoute: ApiRoute = {
+	methods: ['GET', 'HEAD'],
+	match: (rawPath) => (rawPath.startsWith(PREFIX) ? { rawId: rawPath.slice(PREFIX.length) } : null),
+	async handle({ req, res, params, ctx }) {
+		let id: string;
+		try {
+			id = decodeURIComponent(params.rawId ?? '');
+		} catch {
+			return sendApiError(
+				res,
+				400,
+				ApiErrorCode.malformedUrl,
+				'The blob id is not valid percent-encoding.'
+			);
+		}
+		if (!isBlobId(id)) {
+			return sendApiError(
+				res,
+				400,
+				ApiErrorCode.invalidBlobId,
+				'The blob id is not valid: it must be base64url of 16 to 32 bytes.'
+			);
+		}
+		const stat = await ctx.blobs.stat(id);
+		if (!stat) return sendApiError(res, 404, ApiErrorCode.blobNotFound, 'There is no such blob.');
+
+		res.setHeader('Content-Type', 'application/octet-stream');
+		res.setHeader('X-Content-Type-Options', 'nosniff');
+		res.setHeader('Cache-Control', 'private, no-store');
+		res.setHeader('Accept-Ranges', 'bytes');
+
+		const range = parseRange(req.headers.range, stat.size);
+		if (range === 'unsatisfiable') {
+			res.setHeader('Content-Range', `bytes */${stat.size}`);
+			return sendApiError(
+				res,
+				416,
+				ApiErrorCode.rangeNotSatisfiable,
+				`The requested range is outside the blob (${stat.size} bytes).`
+			);
+		}
+		if (range) {
+			res.statusCode = 206;
+			res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${stat.size}`);
+			res.setHeader('Content-Length', range.end - range.start + 1);
+		} else {
+			res.statusCode = 200;
+			res.setHeader('Content-Length', stat.size);
+		}
+		if (req.method === 'HEAD') return void res.end();
+
+		const blob = await ctx.blobs.get(id, range ?? undefined);
+		if (!blob) return sendApiError(res, 404, ApiErrorCode.blobNotFound, 'There is no such blob.');
+		await pipeline(blob.stream, res);
+	}
+};
+
+/**
+ * One `bytes=` range resolved against `size`. Syntax the relay does not serve (several ranges,
+ * other units, garbage) is ignored as RFC 9110 §14.2 allows, and the whole blob is sent.
+ */
+export function parseRange(
+	header: string | undefined,
+	size: number
+): ByteRange | 'unsatisfiable' | null {
+	if (!header) return null;
+	const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+	if (!match) return null;
+	const [, first = '', last = ''] = match;
+	if (first === '' && last === '') return null;
+	if (first === '') {
+		const suffix = Number(last);
+		if (suffix === 0 || size === 0) return 'unsatisfiable';
+		return { start: Math.max(0, size - suffix), end: size - 1 };
+	}
+	const start = Number(first);
+	const end = last === '' ? Number.POSITIVE_INFINITY : Number(last);
+	if (end < start) return null;
+	if (start >= size) return 'unsatisfiable';
+	return { start, end: Math.min(end, size - 1) };
+}

@@ -1,0 +1,34 @@
+// Bodies of the relay's HTTP API: the health report and the one error shape every route uses.
+
+import * as v from 'valibot';
+import { CounterSchema } from './fields';
+import { MAX_ERROR_CODE_LENGTH, MAX_ERROR_MESSAGE_LENGTH, MAX_VERSION_LENGTH } from './limits';
+
+/** Stable codes of HTTP API errors. */
+export const ApiErrorCode = {
+	notFound: 'not-found',
+	methodNotAllowed: 'method-not-allowed',
+	malformedUrl: 'malformed-url',
+	invalidBlobId: 'invalid-blob-id',
+	blobNotFound: 'blob-not-found',
+	rangeNotSatisfiable: 'range-not-satisfiable',
+	payloadTooLarge: 'payload-too-large',
+	appNotBuilt: 'app-not-built',
+	internal: 'internal-error'
+} as const;
+export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
+
+export const HealthResponseSchema = v.strictObject({
+	ok: v.literal(true),
+	version: v.pipe(v.string(), v.maxLength(MAX_VERSION_LENGTH)),
+	uptimeS: CounterSchema
+});
+export type HealthResponse = v.InferOutput<typeof HealthResponseSchema>;
+
+export const ApiErrorSchema = v.strictObject({
+	error: v.strictObject({
+		code: v.pipe(v.string(), v.regex(new RegExp(`^[a-z0-9-]{1,${MAX_ERROR_CODE_LENGTH}}$`))),
+		message: v.pipe(v.string(), v.maxLength(MAX_ERROR_MESSAGE_LENGTH))
+	})
+});
+export type ApiError = v.InferOutput<typeof ApiErrorSchema>;

@@ -1,0 +1,233 @@
+// Websocket frames between app and relay (JSON text, discriminated by `t`) and their parsers.
+
+import * as v from 'valibot';
+import { EnvelopeSchema, MembershipEntrySchema } from './album-stream';
+import { CounterSchema } from './fields';
+import { AlbumIdSchema } from './ids';
+import { describeIssues } from './issues';
+import {
+	MAX_ERROR_CODE_LENGTH,
+	MAX_ERROR_MESSAGE_LENGTH,
+	MAX_MESSAGE_ID_LENGTH,
+	MAX_VERSION_LENGTH
+} from './limits';
+
+/** Websocket close codes the relay uses (RFC 6455 §7.4.1). */
+export const WsCloseCode = {
+	/** The relay is shutting down. */
+	goingAway: 1001,
+	/** The client kept sending invalid frames. */
+	policyViolation: 1008,
+	/** A frame was larger than `maxFrameBytes`. */
+	messageTooBig: 1009
+} as const;
+
+/** Stable codes of `error` frames; clients branch on these, never on the message text. */
+export const WsErrorCode = {
+	invalidJson: 'invalid-json',
+	invalidMessage: 'invalid-message',
+	binaryNotSupported: 'binary-not-supported',
+	notImplemented: 'not-implemented',
+	internal: 'internal-error'
+} as const;
+export type WsErrorCode = (typeof WsErrorCode)[keyof typeof WsErrorCode];
+
+/** A client-chosen request id, echoed in the reply so the client can match them. */
+export const MessageIdSchema = v.pipe(
+	v.string(),
+	v.regex(
+		new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_MESSAGE_ID_LENGTH}}$`),
+		`must be 1 to ${MAX_MESSAGE_ID_LENGTH} characters from A-Z a-z 0-9 _ . : -`
+	)
+);
+
+const requestId = { id: v.optional(MessageIdSchema) };
+
+const tMessage = (kinds: readonly string[]) => `must be one of ${kinds.join(', ')}`;
+
+// ---------------------------------------------------------------------------------------------
+// Client -> relay
+
+export const CLIENT_MESSAGE_TYPES = [
+	'ping',
+	'subscribe',
+	'unsubscribe',
+	'append-membership',
+	'post',
+	'ephemeral'
+] as const;
+
+/** Updates and snapshots are stored and get a seq; ephemeral envelopes only fan out. */
+const StoredEnvelopeSchema = v.pipe(
+	EnvelopeSchema,
+	v.check(
+		(envelope) => envelope.kind !== 'ephemeral',
+		'kind must be update or snapshot in a post (ephemeral envelopes go in an ephemeral message)'
+	)
+);
+const EphemeralEnvelopeSchema = v.pipe(
+	EnvelopeSchema,
+	v.check(
+		(envelope) => envelope.kind === 'ephemeral',
+		'kind must be ephemeral in an ephemeral message'
+	)
+);
+
+export const ClientMessageSchema = v.variant(
+	't',
+	[
+		v.strictObject({ t: v.literal('ping'), ...requestId }),
+		/** `since` = the last album seq the client holds (0 when it holds nothing). */
+		v.strictObject({
+			t: v.literal('subscribe'),
+			...requestId,
+			albumId: AlbumIdSchema,
+			since: CounterSchema
+		}),
+		v.strictObject({ t: v.literal('unsubscribe'), ...requestId, albumId: AlbumIdSchema }),
+		v.strictObject({
+			t: v.literal('append-membership'),
+			...requestId,
+			entry: MembershipEntrySchema
+		}),
+		v.strictObject({ t: v.literal('post'), ...requestId, envelope: StoredEnvelopeSchema }),
+		v.strictObject({ t: v.literal('ephemeral'), ...requestId, envelope: EphemeralEnvelopeSchema })
+	],
+	tMessage(CLIENT_MESSAGE_TYPES)
+);
+
+export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
+export type ClientMessageType = ClientMessage['t'];
+
+// ---------------------------------------------------------------------------------------------
+// Relay -> client
+
+export const SERVER_MESSAGE_TYPES = ['hello', 'pong', 'ack', 'entry', 'error'] as const;
+
+/** A stream item as delivered: a membership entry or a doc envelope. */
+export const StreamItemSchema = v.variant(
+	'type',
+	[
+		v.strictObject({ type: v.literal('membership'), entry: MembershipEntrySchema }),
+		v.strictObject({ type: v.literal('envelope'), envelope: EnvelopeSchema })
+	],
+	'must be membership or envelope'
+);
+
+const EntryFrameSchema = v.pipe(
+	v.strictObject({
+		t: v.literal('entry'),
+		albumId: AlbumIdSchema,
+		/** The album seq; null only for ephemeral envelopes, which are never stored. */
+		seq: v.nullable(CounterSchema),
+		item: StreamItemSchema
+	}),
+	v.check((frame) => {
+		const ephemeral = frame.item.type === 'envelope' && frame.item.envelope.kind === 'ephemeral';
+		return ephemeral === (frame.seq === null);
+	}, 'seq must be null exactly for ephemeral envelopes')
+);
+
+export const ServerMessageSchema = v.variant(
+	't',
+	[
+		/** Sent once on connect. */
+		v.strictObject({
+			t: v.literal('hello'),
+			protocol: CounterSchema,
+			relayVersion: v.pipe(v.string(), v.maxLength(MAX_VERSION_LENGTH, 'is too long')),
+			maxFrameBytes: CounterSchema
+		}),
+		v.strictObject({ t: v.literal('pong'), ...requestId }),
+		/** The relay stored the client's entry or envelope at `seq`. */
+		v.strictObject({
+			t: v.literal('ack'),
+			...requestId,
+			albumId: AlbumIdSchema,
+			seq: CounterSchema
+		}),
+		EntryFrameSchema,
+		v.strictObject({
+			t: v.literal('error'),
+			...requestId,
+			/** Kept open-ended so an older client still reads codes added later. */
+			code: v.pipe(
+				v.string(),
+				v.regex(
+					new RegExp(`^[a-z0-9-]{1,${MAX_ERROR_CODE_LENGTH}}$`),
+					'must be a lower-case error code'
+				)
+			),
+			message: v.pipe(v.string(), v.maxLength(MAX_ERROR_MESSAGE_LENGTH, 'is too long'))
+		})
+	],
+	tMessage(SERVER_MESSAGE_TYPES)
+);
+
+export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
+export type ServerMessageType = ServerMessage['t'];
+export type StreamItem = v.InferOutput<typeof StreamItemSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+export type ParseResult<T> =
+	| { ok: true; msg: T }
+	| {
+			ok: false;
+			code: typeof WsErrorCode.invalidJson | typeof WsErrorCode.invalidMessage;
+			message: string;
+			/** The request id, when the frame had a usable one, so the error can echo it. */
+			id?: string;
+	  };
+
+/** Parses a client frame. Never throws: bad JSON and schema failures both come back as results. */
+export function parseClientMessage(raw: string): ParseResult<ClientMessage> {
+	return parseFrame(raw, ClientMessageSchema);
+}
+
+/** Parses a relay frame; clients check what the relay sends as strictly as the relay checks them. */
+export function parseServerMessage(raw: string): ParseResult<ServerMessage> {
+	return parseFrame(raw, ServerMessageSchema);
+}
+
+function parseFrame<T>(raw: string, schema: v.GenericSchema<unknown, T>): ParseResult<T> {
+	let json: unknown;
+	try {
+		json = JSON.parse(raw);
+	} catch (error) {
+		const detail = error instanceof Error ? `: ${error.message.slice(0, 200)}` : '';
+		return {
+			ok: false,
+			code: WsErrorCode.invalidJson,
+			message: `frame is not valid JSON${detail}`
+		};
+	}
+	if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+		return {
+			ok: false,
+			code: WsErrorCode.invalidMessage,
+			message: 'message: must be a JSON object with a "t" field'
+		};
+	}
+	let result: v.SafeParseResult<v.GenericSchema<unknown, T>>;
+	try {
+		result = v.safeParse(schema, json);
+	} catch {
+		// A schema check that throws is a bug in this module; the frame is still just refused.
+		return {
+			ok: false,
+			code: WsErrorCode.invalidMessage,
+			message: 'message: could not be checked'
+		};
+	}
+	if (result.success) return { ok: true, msg: result.output };
+	const failure: ParseResult<T> = {
+		ok: false,
+		code: WsErrorCode.invalidMessage,
+		message: describeIssues(result.issues)
+	};
+	const id = (json as { id?: unknown }).id;
+	if (v.is(MessageIdSchema, id)) failure.id = id;
+	return failure;
+}

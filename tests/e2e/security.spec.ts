@@ -1,0 +1,117 @@
+// The enforced Content Security Policy, and libsodium's WebAssembly working under it.
+import { expect, test, type Page } from '@playwright/test';
+import { loadUnderServiceWorker, places } from './helpers';
+
+function directives(policy: string): Map<string, string[]> {
+	const map = new Map<string, string[]>();
+	for (const part of policy.split(';')) {
+		const [name, ...values] = part.trim().split(/\s+/);
+		if (name) map.set(name.toLowerCase(), values);
+	}
+	return map;
+}
+
+/** Collects CSP violations as the page reports them, from its first script on. */
+async function watchViolations(page: Page): Promise<string[]> {
+	const messages: string[] = [];
+	page.on('console', (message) => {
+		if (/Content Security Policy/i.test(message.text())) messages.push(message.text());
+	});
+	await page.addInitScript(() => {
+		document.addEventListener('securitypolicyviolation', (event) => {
+			console.error(
+				`Content Security Policy violation: ${event.violatedDirective} blocked ${event.blockedURI}`
+			);
+		});
+	});
+	return messages;
+}
+
+test('the relay enforces a CSP without unsafe-eval, and the page cannot eval', async ({ page }) => {
+	const response = await page.goto('/');
+	const headers = response!.headers();
+	expect(headers['content-security-policy-report-only']).toBeUndefined();
+	const policy = directives(headers['content-security-policy'] ?? '');
+	const scriptSrc = policy.get('script-src') ?? policy.get('default-src') ?? [];
+	expect(scriptSrc).toContain("'wasm-unsafe-eval'");
+	expect(scriptSrc).not.toContain("'unsafe-eval'");
+	expect(scriptSrc).not.toContain("'unsafe-inline'");
+	expect(policy.get('object-src')).toEqual(["'none'"]);
+
+	await expect(page.getByText('No photos yet')).toBeVisible();
+	// Playwright's own evaluate is exempt from the CSP while it runs, so the attempts run in a later
+	// task, as page code would.
+	const attempts = await page.evaluate(
+		() =>
+			new Promise((resolve) => {
+				const attempt = (run: () => unknown) => {
+					try {
+						run();
+						return 'ran';
+					} catch (error) {
+						return error instanceof Error ? error.name : 'threw';
+					}
+				};
+				setTimeout(() =>
+					resolve({
+						eval: attempt(() => (0, eval)('1')),
+						newFunction: attempt(() => new Function('return 1')())
+					})
+				);
+			})
+	);
+	expect(attempts).toEqual({ eval: 'EvalError', newFunction: 'EvalError' });
+});
+
+test('a tour of the whole app raises no CSP violation', async ({ page }) => {
+	const violations = await watchViolations(page);
+	await loadUnderServiceWorker(page);
+	for (const place of [...places.slice(1), places[0]]) {
+		await page
+			.getByRole('navigation', { name: 'Main' })
+			.getByRole('link', { name: place.name })
+			.click();
+		await expect(page.getByRole('heading', { level: 1 })).toHaveText(place.name);
+		if (place.path === '/settings') {
+			await expect(page.getByText(/libsodium \d+\.\d+\.\d+ ready/)).toBeVisible();
+		}
+	}
+	for (const place of places) {
+		await page.goto(place.path);
+		await expect(page.getByText(place.empty)).toBeVisible();
+	}
+	expect(violations).toEqual([]);
+});
+
+test('Settings shows libsodium ready: its WebAssembly runs under the CSP', async ({ page }) => {
+	await page.goto('/settings');
+	await expect(page.getByText(/libsodium \d+\.\d+\.\d+ ready/)).toBeVisible();
+	await expect(page.getByText('Encryption is not available')).toHaveCount(0);
+	await expect(page.getByText(/^Tessera \d+\.\d+\.\d+/)).toBeVisible();
+});
+
+test('the first load does not carry libsodium; Settings fetches it on demand', async ({
+	browser
+}) => {
+	// No service worker here: its precache would fetch every chunk and hide what the page needs.
+	const context = await browser.newContext({ serviceWorkers: 'block' });
+	const page = await context.newPage();
+	const scripts: Promise<string>[] = [];
+	page.on('response', (response) => {
+		if (response.request().resourceType() === 'script') scripts.push(response.text());
+	});
+	const libsodiumChunks = async () =>
+		(await Promise.all(scripts)).filter((source) =>
+			source.includes('crypto_aead_xchacha20poly1305_ietf')
+		).length;
+
+	await page.goto('/');
+	await expect(page.getByText('No photos yet')).toBeVisible();
+	expect(scripts.length).toBeGreaterThan(0);
+	expect(await libsodiumChunks()).toBe(0);
+
+	await page.getByRole('link', { name: 'Settings' }).click();
+	await expect(page.getByText(/libsodium \d+\.\d+\.\d+ ready/)).toBeVisible();
+	expect(await libsodiumChunks()).toBe(1);
+	await context.close();
+});
