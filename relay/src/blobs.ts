@@ -37,7 +37,10 @@ export interface BlobRead {
 	size: number;
 }
 
-export type BlobSource = AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+export type BlobSource =
+	| AsyncIterable<Uint8Array>
+	| Iterable<Uint8Array>
+	| ReadableStream<Uint8Array>;
 
 export interface BlobStore {
 	/** Stores the blob under `id`, replacing any earlier one only once it is fully written. */

@@ -29,7 +29,14 @@ export function rawRequest(
 			headers['Content-Length'] = Buffer.byteLength(options.body);
 		}
 		const req = http.request(
-			{ host: '127.0.0.1', port, path: rawPath, method: options.method ?? 'GET', headers, agent: false },
+			{
+				host: '127.0.0.1',
+				port,
+				path: rawPath,
+				method: options.method ?? 'GET',
+				headers,
+				agent: false
+			},
 			(res) => {
 				const chunks: Buffer[] = [];
 				res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -5,11 +5,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-	BlobTooLargeError,
-	FolderBlobStore,
-	InvalidBlobIdError
-} from '../../../relay/src/blobs';
+import { BlobTooLargeError, FolderBlobStore, InvalidBlobIdError } from '../../../relay/src/blobs';
 import { fromBase64Url, toBase64Url } from '../../../src/lib/protocol';
 import { listTree, makeTempDir, removeTempDir } from '../helpers/temp';
 
@@ -111,7 +107,16 @@ describe('FolderBlobStore', () => {
 	});
 
 	it('refuses every id that is not a strict blobId, in every method', async () => {
-		const bad = ['../x', '../../etc/passwd', '/etc/passwd', 'a.b', '', '\0', 'A'.repeat(44), 'A'.repeat(21)];
+		const bad = [
+			'../x',
+			'../../etc/passwd',
+			'/etc/passwd',
+			'a.b',
+			'',
+			'\0',
+			'A'.repeat(44),
+			'A'.repeat(21)
+		];
 		for (const id of bad) {
 			expect(() => store.pathOf(id)).toThrow(InvalidBlobIdError);
 			await expect(store.put(id, chunks('x'))).rejects.toThrow(InvalidBlobIdError);

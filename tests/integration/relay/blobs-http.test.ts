@@ -87,7 +87,9 @@ describe('serving a blob', () => {
 
 	it('ignores a Range it does not serve and sends the whole blob', async () => {
 		for (const range of ['bytes=0-1,5-6', 'items=0-1', 'bytes=9-3']) {
-			const res = await rawRequest(relay.port, `/api/blobs/${blobId}`, { headers: { Range: range } });
+			const res = await rawRequest(relay.port, `/api/blobs/${blobId}`, {
+				headers: { Range: range }
+			});
 			expect(res.status, range).toBe(200);
 			expect(res.body.length).toBe(1000);
 		}

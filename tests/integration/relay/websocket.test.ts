@@ -99,7 +99,8 @@ describe('invalid frames', () => {
 	it('a few invalid frames do not close the socket', async () => {
 		const client = await connect(relay.url);
 		for (let i = 0; i < 10; i++) client.sendRaw('nope');
-		for (let i = 0; i < 10; i++) expect(await client.next()).toMatchObject({ code: 'invalid-json' });
+		for (let i = 0; i < 10; i++)
+			expect(await client.next()).toMatchObject({ code: 'invalid-json' });
 		await expectPong(client, 'fine');
 		client.socket.close();
 	});
