@@ -38,9 +38,7 @@ export interface BlobRead {
 }
 
 export type BlobSource =
-	| AsyncIterable<Uint8Array>
-	| Iterable<Uint8Array>
-	| ReadableStream<Uint8Array>;
+	AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ReadableStream<Uint8Array>;
 
 export interface BlobStore {
 	/** Stores the blob under `id`, replacing any earlier one only once it is fully written. */
