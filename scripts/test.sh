@@ -21,11 +21,13 @@ npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings
 npx tsc -p relay/tsconfig.json --noEmit
 
 step "unit + integration (vitest)"
-npx vitest run
+mkdir -p tests/.tmp
+npx vitest run --reporter=default --reporter=json --outputFile.json=tests/.tmp/vitest.json
 
 step "e2e (Playwright, Debian Chromium)"
 bash scripts/ensure-chromium.sh
-npx playwright test
+PLAYWRIGHT_JSON_OUTPUT_NAME=tests/.tmp/playwright.json npx playwright test --reporter=list,json
 
 step "done"
 echo "whole suite: $((SECONDS - started)) s"
+node scripts/summarize-tests.mjs
