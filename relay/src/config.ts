@@ -2,6 +2,7 @@
 
 import path from 'node:path';
 import { MAX_WS_FRAME_BYTES } from '../../src/lib/protocol';
+import { isPlanId, PLAN_IDS, type PlanId } from './plans';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -19,6 +20,14 @@ export interface RelayConfig {
 	logLevel: LogLevel;
 	wsMaxFrameBytes: number;
 	wsHeartbeatMs: number;
+	/** The plan every new account gets. */
+	defaultPlan: PlanId;
+	/** smtp:// or smtps:// URL of the mail server; null writes mail to DATA_DIR/outbox/ instead. */
+	smtpUrl: string | null;
+	/** From header of the relay's mail. */
+	mailFrom: string;
+	/** Take the client address from X-Forwarded-For (only behind a reverse proxy that sets it). */
+	trustProxy: boolean;
 }
 
 export interface ConfigVariable {
@@ -66,6 +75,28 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
 		name: 'WS_HEARTBEAT_MS',
 		default: '30000',
 		description: 'Interval of websocket pings; a socket that misses one pong is dropped.'
+	},
+	{
+		name: 'DEFAULT_PLAN',
+		default: 'self-hosted',
+		description: `Plan of new accounts: ${PLAN_IDS.join(', ')}. self-hosted allows sharing and unlimited storage; free has no sharing and 10 GiB; paid has sharing and 1 TiB.`
+	},
+	{
+		name: 'SMTP_URL',
+		default: '(none)',
+		description:
+			'Mail server for email codes, e.g. smtps://user:pass@smtp.example.org:465. Without it each message is written to DATA_DIR/outbox/ as an .eml file and logged.'
+	},
+	{
+		name: 'MAIL_FROM',
+		default: 'Tessera <no-reply@localhost>',
+		description: 'From address of the mail the relay sends.'
+	},
+	{
+		name: 'TRUST_PROXY',
+		default: 'false',
+		description:
+			'true when the relay runs behind a reverse proxy: the client address used for rate limits is then the last X-Forwarded-For entry (the one the proxy added). Never enable it without a proxy: clients could pick their own address.'
 	}
 ];
 
@@ -97,8 +128,43 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): RelayConfig {
 		publicOrigin,
 		logLevel: logLevel as LogLevel,
 		wsMaxFrameBytes: integer(env, 'WS_MAX_FRAME_BYTES', MAX_WS_FRAME_BYTES, 1024, 64 * 1024 * 1024),
-		wsHeartbeatMs: integer(env, 'WS_HEARTBEAT_MS', 30_000, 10, 24 * 60 * 60 * 1000)
+		wsHeartbeatMs: integer(env, 'WS_HEARTBEAT_MS', 30_000, 10, 24 * 60 * 60 * 1000),
+		defaultPlan: plan(env, 'DEFAULT_PLAN', 'self-hosted'),
+		smtpUrl: smtpUrl(env, 'SMTP_URL'),
+		mailFrom: text(env, 'MAIL_FROM', 'Tessera <no-reply@localhost>'),
+		trustProxy: boolean(env, 'TRUST_PROXY', false)
 	};
+}
+
+function plan(env: Env, name: string, fallback: PlanId): PlanId {
+	const value = text(env, name, fallback);
+	if (!isPlanId(value)) {
+		throw new ConfigError(`${name} must be one of ${PLAN_IDS.join(', ')} (got "${value}")`);
+	}
+	return value;
+}
+
+function smtpUrl(env: Env, name: string): string | null {
+	const raw = env[name]?.trim();
+	if (!raw) return null;
+	let url: URL | null = null;
+	try {
+		url = new URL(raw);
+	} catch {
+		// reported below without echoing the value, which may hold a password
+	}
+	if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')) {
+		throw new ConfigError(`${name} must be an smtp:// or smtps:// URL`);
+	}
+	return raw;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+	const raw = env[name]?.trim().toLowerCase();
+	if (!raw) return fallback;
+	if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+	if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+	throw new ConfigError(`${name} must be true or false (got "${raw}")`);
 }
 
 function text(env: Env, name: string, fallback: string): string {

@@ -1,5 +1,6 @@
-// What request and message handlers share: settings, database, blob store, logger.
+// What request and message handlers share: settings, database, blob store, accounts, logger.
 
+import type { AccountService } from './account-service';
 import type { BlobStore } from './blobs';
 import type { RelayConfig } from './config';
 import type { RelayDatabase } from './db';
@@ -10,6 +11,8 @@ export interface RelayContext {
 	db: RelayDatabase;
 	blobs: BlobStore;
 	logger: Logger;
+	/** Accounts, sessions, email codes, mail and the rate limits around them. */
+	accounts: AccountService;
 	version: string;
 	/** performance.now() when the relay started, for uptime. */
 	startedAt: number;

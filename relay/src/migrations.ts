@@ -90,5 +90,65 @@ CREATE TABLE album_blobs (
 
 CREATE INDEX album_blobs_by_blob ON album_blobs (blob_id);
 `
+	},
+	{
+		version: 2,
+		name: 'accounts, sessions, email codes',
+		// Accounts hold only what a device cannot keep secret from the relay anyway: the KDF salt and
+		// params, slow hashes of authKey and recoveryAuthKey, keys wrapped on the device, public keys,
+		// and the plan. Session tokens and email codes are stored as SHA-256 digests.
+		sql: `
+CREATE TABLE accounts (
+	account_id              TEXT PRIMARY KEY,
+	-- normalised (trimmed, lower-cased)
+	email                   TEXT NOT NULL UNIQUE,
+	-- null while the sign-up waits for its email code
+	verified_at             INTEGER,
+	kdf_salt                BLOB NOT NULL,
+	kdf_ops                 INTEGER NOT NULL,
+	kdf_mem                 INTEGER NOT NULL,
+	-- crypto_pwhash_str (Argon2id) strings
+	auth_hash               TEXT NOT NULL,
+	recovery_auth_hash      TEXT NOT NULL,
+	-- wrapped on the device (secretbox); opaque here
+	master_key_by_password  BLOB NOT NULL,
+	master_key_by_recovery  BLOB NOT NULL,
+	box_secret_key          BLOB NOT NULL,
+	sign_seed               BLOB NOT NULL,
+	box_pk                  BLOB NOT NULL,
+	sign_pk                 BLOB NOT NULL,
+	plan                    TEXT NOT NULL,
+	-- null = unlimited
+	quota_bytes             INTEGER,
+	usage_bytes             INTEGER NOT NULL DEFAULT 0,
+	created_at              INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE email_codes (
+	account_id   TEXT PRIMARY KEY REFERENCES accounts (account_id) ON DELETE CASCADE,
+	code_hash    BLOB NOT NULL,
+	expires_at   INTEGER NOT NULL,
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	sent_at      INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE sessions (
+	session_id    TEXT PRIMARY KEY,
+	account_id    TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	token_hash    BLOB NOT NULL UNIQUE,
+	device_name   TEXT NOT NULL,
+	created_at    INTEGER NOT NULL,
+	last_seen_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX sessions_by_account ON sessions (account_id);
+
+-- the relay's own secrets (e.g. the key that derives fake log-in params for unknown emails)
+CREATE TABLE relay_secrets (
+	name        TEXT PRIMARY KEY,
+	secret      BLOB NOT NULL,
+	created_at  INTEGER NOT NULL
+) STRICT;
+`
 	}
 ];

@@ -22,6 +22,25 @@ export function sendApiError(
 	sendJson(res, status, body);
 }
 
+/** 429 with Retry-After and `error.retryAfterS`, so a client can say how long to wait. */
+export function sendTooManyRequests(
+	res: ServerResponse,
+	code: ApiErrorCode,
+	message: string,
+	retryAfterS: number
+): void {
+	res.setHeader('Retry-After', String(retryAfterS));
+	const body: ApiError = { error: { code, message: clip(message), retryAfterS } };
+	sendJson(res, 429, body);
+}
+
+/** 204 No Content. */
+export function sendNoContent(res: ServerResponse): void {
+	res.statusCode = 204;
+	res.setHeader('Cache-Control', 'no-store');
+	res.end();
+}
+
 export function sendText(res: ServerResponse, status: number, text: string): void {
 	res.statusCode = status;
 	res.setHeader('Content-Type', 'text/plain; charset=utf-8');

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WsCloseCode } from '../../src/lib/protocol';
+import { AccountService } from './account-service';
 import { FolderBlobStore } from './blobs';
 import type { RelayConfig } from './config';
 import type { RelayContext } from './context';
@@ -45,6 +46,7 @@ export async function startRelay(
 			db,
 			blobs,
 			logger,
+			accounts: new AccountService(db, config, logger.child({ component: 'accounts' })),
 			version: RELAY_VERSION,
 			startedAt: performance.now()
 		};

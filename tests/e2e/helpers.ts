@@ -1,5 +1,10 @@
-// Shared steps for the e2e specs: the app's places and getting a page under its service worker.
-import { expect, type Page } from '@playwright/test';
+// Shared steps for the e2e specs: accounts and email codes, the app's places, the service worker.
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test as base, expect, type Page } from '@playwright/test';
+import { AccountApi, createAccountKeys } from '../../src/lib/account';
+import { KDF_FLOOR } from '../../src/lib/crypto';
 
 export const places = [
 	{ path: '/', name: 'Library', empty: 'No photos yet' },
@@ -31,3 +36,83 @@ export function cachedUrls(page: Page): Promise<string[]> {
 		return urls;
 	});
 }
+
+/** The relay's data folder in e2e runs (playwright.config.ts); its outbox holds the mail it "sends". */
+export const E2E_DATA_DIR = 'tests/.tmp/e2e-data';
+
+export interface TestAccount {
+	email: string;
+	password: string;
+	recoveryWords: readonly string[];
+}
+
+/** An address no other test uses, so each test's mail and rate limits are its own. */
+export function uniqueEmail(tag: string): string {
+	return `${tag}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}@example.com`;
+}
+
+/** The newest email code sent to `email`, waiting for it to arrive in the relay's outbox. */
+export async function waitForEmailCode(email: string): Promise<string> {
+	const folder = path.join(E2E_DATA_DIR, 'outbox');
+	let code: string | undefined;
+	await expect
+		.poll(
+			async () => {
+				const names = (await readdir(folder).catch(() => [] as string[]))
+					.filter((name) => name.endsWith('.eml'))
+					.sort()
+					.reverse();
+				for (const name of names) {
+					const mail = await readFile(path.join(folder, name), 'utf8');
+					const to = /^To: (.+)$/im.exec(mail)?.[1] ?? '';
+					if (!to.toLowerCase().includes(email.toLowerCase())) continue;
+					code = /Your Tessera code: (\d{6})/.exec(mail)?.[1];
+					if (code) return code;
+				}
+				return undefined;
+			},
+			{ message: `an email code for ${email} in ${folder}`, timeout: 10_000 }
+		)
+		.toMatch(/^\d{6}$/);
+	return code!;
+}
+
+/**
+ * A verified account made straight through the API, in Node, with the floor's Argon2id params:
+ * for specs that need a logged-in app but do not test sign-up itself (accounts.spec.ts does).
+ */
+export async function createAccountThroughApi(
+	baseURL: string,
+	email = uniqueEmail('e2e')
+): Promise<TestAccount> {
+	const password = 'violet anchor mosaic 71';
+	const api = new AccountApi({ baseUrl: baseURL });
+	const created = await createAccountKeys(password, { params: KDF_FLOOR });
+	await api.signUp({ email, ...created.signup });
+	const code = await waitForEmailCode(email);
+	await api.verifySignUp({ email, code, device: { name: 'e2e set-up' } });
+	return { email, password, recoveryWords: created.recoveryWords };
+}
+
+/** Logs in through the app's own form and waits for the shell. */
+export async function logIn(page: Page, account: TestAccount): Promise<void> {
+	await page.goto('/login');
+	await page.getByLabel('Email').fill(account.email);
+	await page.getByLabel('Password', { exact: true }).fill(account.password);
+	await page.getByRole('button', { name: 'Log in' }).click();
+	await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+}
+
+/** Specs that need a logged-in app: one account per worker, logged in per test through the UI. */
+export const test = base.extend<object, { account: TestAccount }>({
+	account: [
+		// Playwright reads a fixture's dependencies from its first parameter's destructuring.
+		// eslint-disable-next-line no-empty-pattern
+		async ({}, use, workerInfo) => {
+			const baseURL = workerInfo.project.use.baseURL;
+			if (!baseURL) throw new Error('playwright.config.ts sets no baseURL');
+			await use(await createAccountThroughApi(baseURL));
+		},
+		{ scope: 'worker' }
+	]
+});

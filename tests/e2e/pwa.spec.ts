@@ -1,8 +1,12 @@
 // The installable, offline app: service worker control, working offline, and what it caches.
-import { expect, test } from '@playwright/test';
-import { cachedUrls, loadUnderServiceWorker } from './helpers';
+import { expect } from '@playwright/test';
+import { cachedUrls, loadUnderServiceWorker, logIn, test } from './helpers';
 
-test('after a load and a reload the service worker controls the page', async ({ page }) => {
+test('after a load and a reload the service worker controls the page', async ({
+	page,
+	account
+}) => {
+	await logIn(page, account);
 	await loadUnderServiceWorker(page);
 
 	await page.getByRole('link', { name: 'Settings' }).click();
@@ -38,11 +42,13 @@ test('the manifest makes the app installable with its icons', async ({ page, req
 
 test('with the network off, a reload still shows the app and its places work', async ({
 	page,
-	context
+	context,
+	account
 }) => {
 	const online = await page.goto('/');
 	const policy = online!.headers()['content-security-policy'];
 	expect(policy).toBeTruthy();
+	await logIn(page, account);
 	await loadUnderServiceWorker(page);
 
 	await context.setOffline(true);
@@ -68,6 +74,7 @@ test('with the network off, a reload still shows the app and its places work', a
 	expect(reload?.fromServiceWorker()).toBe(true);
 	// The cached page keeps the relay's CSP: offline is not a way around it.
 	expect(reload!.headers()['content-security-policy']).toBe(policy);
+	// The session comes back from this device's vault, with no network.
 	await expect(page.getByText('No photos yet')).toBeVisible();
 	await expect(page.getByRole('status').getByText('Offline')).toBeVisible();
 
@@ -81,7 +88,8 @@ test('with the network off, a reload still shows the app and its places work', a
 	await expect(page.getByText(/libsodium \d+\.\d+\.\d+ ready/)).toBeVisible();
 });
 
-test('the service worker never caches the API or the socket', async ({ page }) => {
+test('the service worker never caches the API or the socket', async ({ page, account }) => {
+	await logIn(page, account);
 	await loadUnderServiceWorker(page);
 	for (const name of ['Albums', 'Sharing', 'Settings', 'Library']) {
 		await page.getByRole('link', { name }).click();

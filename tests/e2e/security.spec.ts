@@ -1,6 +1,6 @@
 // The enforced Content Security Policy, and libsodium's WebAssembly working under it.
-import { expect, test, type Page } from '@playwright/test';
-import { loadUnderServiceWorker, places } from './helpers';
+import { expect, type Page } from '@playwright/test';
+import { loadUnderServiceWorker, logIn, places, test } from './helpers';
 
 function directives(policy: string): Map<string, string[]> {
 	const map = new Map<string, string[]>();
@@ -38,7 +38,7 @@ test('the relay enforces a CSP without unsafe-eval, and the page cannot eval', a
 	expect(scriptSrc).not.toContain("'unsafe-inline'");
 	expect(policy.get('object-src')).toEqual(["'none'"]);
 
-	await expect(page.getByText('No photos yet')).toBeVisible();
+	await expect(page.getByRole('link', { name: 'Sign up' })).toBeVisible();
 	// Playwright's own evaluate is exempt from the CSP while it runs, so the attempts run in a later
 	// task, as page code would.
 	const attempts = await page.evaluate(
@@ -63,8 +63,10 @@ test('the relay enforces a CSP without unsafe-eval, and the page cannot eval', a
 	expect(attempts).toEqual({ eval: 'EvalError', newFunction: 'EvalError' });
 });
 
-test('a tour of the whole app raises no CSP violation', async ({ page }) => {
+test('a tour of the whole app raises no CSP violation', async ({ page, account }) => {
 	const violations = await watchViolations(page);
+	// Logging in runs Argon2id (libsodium's wasm) in a worker, under the same policy.
+	await logIn(page, account);
 	await loadUnderServiceWorker(page);
 	for (const place of [...places.slice(1), places[0]]) {
 		await page
@@ -83,7 +85,11 @@ test('a tour of the whole app raises no CSP violation', async ({ page }) => {
 	expect(violations).toEqual([]);
 });
 
-test('Settings shows libsodium ready: its WebAssembly runs under the CSP', async ({ page }) => {
+test('Settings shows libsodium ready: its WebAssembly runs under the CSP', async ({
+	page,
+	account
+}) => {
+	await logIn(page, account);
 	await page.goto('/settings');
 	await expect(page.getByText(/libsodium \d+\.\d+\.\d+ ready/)).toBeVisible();
 	await expect(page.getByText('Encryption is not available')).toHaveCount(0);
@@ -91,11 +97,13 @@ test('Settings shows libsodium ready: its WebAssembly runs under the CSP', async
 });
 
 test('the first load does not carry libsodium; Settings fetches it on demand', async ({
-	browser
+	browser,
+	account
 }) => {
 	// No service worker here: its precache would fetch every chunk and hide what the page needs.
 	const context = await browser.newContext({ serviceWorkers: 'block' });
 	const page = await context.newPage();
+	await logIn(page, account);
 	const scripts: Promise<string>[] = [];
 	page.on('response', (response) => {
 		if (response.request().resourceType() === 'script') scripts.push(response.text());
@@ -105,6 +113,7 @@ test('the first load does not carry libsodium; Settings fetches it on demand', a
 			source.includes('crypto_aead_xchacha20poly1305_ietf')
 		).length;
 
+	// A logged-in reload: the session comes back from the vault without loading libsodium.
 	await page.goto('/');
 	await expect(page.getByText('No photos yet')).toBeVisible();
 	expect(scripts.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 // The app shell: the four places, reachable from a bottom tab bar on phones and a side rail on desktops.
-import { expect, test, type Page } from '@playwright/test';
-import { places } from './helpers';
+import { expect, type Page } from '@playwright/test';
+import { logIn, places, test } from './helpers';
 
 async function tourThePlaces(page: Page): Promise<void> {
 	const nav = page.getByRole('navigation', { name: 'Main' });
@@ -19,8 +19,9 @@ async function tourThePlaces(page: Page): Promise<void> {
 	}
 }
 
-test('on a phone the places sit in a tab bar along the bottom', async ({ page }) => {
+test('on a phone the places sit in a tab bar along the bottom', async ({ page, account }) => {
 	await page.setViewportSize({ width: 390, height: 844 });
+	await logIn(page, account);
 	await page.goto('/');
 	await expect(page.getByText('No photos yet')).toBeVisible();
 
@@ -33,8 +34,9 @@ test('on a phone the places sit in a tab bar along the bottom', async ({ page })
 	await tourThePlaces(page);
 });
 
-test('on a desktop the places sit in a rail down the left', async ({ page }) => {
+test('on a desktop the places sit in a rail down the left', async ({ page, account }) => {
 	await page.setViewportSize({ width: 1280, height: 800 });
+	await logIn(page, account);
 	await page.goto('/');
 	await expect(page.getByText('No photos yet')).toBeVisible();
 
@@ -47,14 +49,16 @@ test('on a desktop the places sit in a rail down the left', async ({ page }) => 
 	await tourThePlaces(page);
 });
 
-test('a deep link opens its place directly', async ({ page }) => {
+test('a deep link opens its place directly', async ({ page, account }) => {
+	await logIn(page, account);
 	await page.goto('/sharing');
 	await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sharing');
 	await expect(page.getByText('Nothing shared yet')).toBeVisible();
 	await expect(page).toHaveTitle('Sharing · Tessera');
 });
 
-test('the header says so when the browser goes offline', async ({ page, context }) => {
+test('the header says so when the browser goes offline', async ({ page, context, account }) => {
+	await logIn(page, account);
 	await page.goto('/');
 	await expect(page.getByText('No photos yet')).toBeVisible();
 	await expect(page.getByRole('status').getByText('Offline')).toHaveCount(0);

@@ -4,19 +4,23 @@ import { pipeline } from 'node:stream/promises';
 import { ApiErrorCode, isBlobId } from '../../../src/lib/protocol';
 import type { ByteRange } from '../blobs';
 import { sendApiError } from '../responses';
+import { authenticate } from './auth';
 import type { ApiRoute } from './route';
 
 const PREFIX = '/api/blobs/';
 
 /**
- * Blobs are ciphertext, so the relay cannot tell who may read one from its content. Until accounts
- * and link sessions exist, anyone who knows a blob id (16+ random bytes) can fetch it; the accounts
- * work gates this route on the album bindings in `album_blobs`.
+ * Blobs are ciphertext, so the relay cannot tell who may read one from its content. For now any
+ * signed-in session may fetch a blob whose id (16+ random bytes) it knows; the album-level check
+ * (the blob is bound in `album_blobs` to an album the account is a member of, or a link session's
+ * album) comes with album streams.
  */
 export const blobRoute: ApiRoute = {
 	methods: ['GET', 'HEAD'],
 	match: (rawPath) => (rawPath.startsWith(PREFIX) ? { rawId: rawPath.slice(PREFIX.length) } : null),
-	async handle({ req, res, params, ctx }) {
+	async handle(request) {
+		const { req, res, params, ctx } = request;
+		if (!authenticate(request)) return;
 		let id: string;
 		try {
 			id = decodeURIComponent(params.rawId ?? '');

@@ -27,6 +27,7 @@ export {
 	deriveNewPasswordKey,
 	type KdfParams
 } from './password-kdf';
+export { hashAuthKey, verifyAuthKeyHash, AUTH_HASH_PARAMS } from './auth-hash';
 export { deriveSubkey, deriveAuthKey, derivePasswordWrapKey, deriveDocKey } from './subkey';
 export { wrapKey, unwrapKey, secretboxSeal, secretboxOpen } from './wrap';
 export {

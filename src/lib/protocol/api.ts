@@ -14,7 +14,25 @@ export const ApiErrorCode = {
 	rangeNotSatisfiable: 'range-not-satisfiable',
 	payloadTooLarge: 'payload-too-large',
 	appNotBuilt: 'app-not-built',
-	internal: 'internal-error'
+	internal: 'internal-error',
+	// Requests and sessions (accounts API)
+	invalidJson: 'invalid-json',
+	invalidRequest: 'invalid-request',
+	unauthenticated: 'unauthenticated',
+	rateLimited: 'rate-limited',
+	// Sign-up and log-in
+	weakKdfParams: 'weak-kdf-params',
+	badKdfParams: 'bad-kdf-params',
+	emailTaken: 'email-taken',
+	wrongCode: 'wrong-code',
+	codeExpired: 'code-expired',
+	wrongCredentials: 'wrong-credentials',
+	emailNotVerified: 'email-not-verified',
+	tooManyAttempts: 'too-many-attempts',
+	wrongRecoveryKey: 'wrong-recovery-key',
+	sessionNotFound: 'session-not-found',
+	noSuchUser: 'no-such-user',
+	mailFailed: 'mail-failed'
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
@@ -28,7 +46,9 @@ export type HealthResponse = v.InferOutput<typeof HealthResponseSchema>;
 export const ApiErrorSchema = v.strictObject({
 	error: v.strictObject({
 		code: v.pipe(v.string(), v.regex(new RegExp(`^[a-z0-9-]{1,${MAX_ERROR_CODE_LENGTH}}$`))),
-		message: v.pipe(v.string(), v.maxLength(MAX_ERROR_MESSAGE_LENGTH))
+		message: v.pipe(v.string(), v.maxLength(MAX_ERROR_MESSAGE_LENGTH)),
+		/** With 429: seconds to wait before trying again (also in the Retry-After header). */
+		retryAfterS: v.optional(CounterSchema)
 	})
 });
 export type ApiError = v.InferOutput<typeof ApiErrorSchema>;

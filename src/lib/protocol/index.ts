@@ -8,4 +8,5 @@ export * from './fields';
 export * from './album-stream';
 export * from './messages';
 export * from './api';
+export * from './accounts';
 export { describeIssues, clip } from './issues';

@@ -1,4 +1,4 @@
-// GET|HEAD /api/blobs/:id: Range, headers, and refusal of every id that is not a strict blobId.
+// GET|HEAD /api/blobs/:id: signed-in only; Range, headers, and refusal of every id that is not a strict blobId.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -7,7 +7,8 @@ import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderBlobStore } from '../../../relay/src/blobs';
 import { ApiErrorSchema, toBase64Url } from '../../../src/lib/protocol';
-import { rawRequest } from '../helpers/http';
+import { quickSession } from '../accounts/client';
+import { rawRequest, type RawRequestOptions } from '../helpers/http';
 import { startTestRelay, type TestRelay } from '../helpers/relay';
 import { listTree } from '../helpers/temp';
 
@@ -17,6 +18,15 @@ let relay: TestRelay;
 let blobId: string;
 let content: Buffer;
 let outsideBefore: string[];
+let token: string;
+
+/** A request with a valid session: blobs are only served to signed-in devices. */
+function authed(rawPath: string, options: RawRequestOptions = {}) {
+	return rawRequest(relay.port, rawPath, {
+		...options,
+		headers: { Authorization: `Bearer ${token}`, ...options.headers }
+	});
+}
 
 beforeAll(async () => {
 	relay = await startTestRelay();
@@ -29,6 +39,7 @@ beforeAll(async () => {
 	blobId = toBase64Url(randomBytes(16));
 	content = randomBytes(1000);
 	await store.put(blobId, [content.subarray(0, 300), content.subarray(300)]);
+	token = await quickSession(relay.port, relay.dataDir, 'blob-reader@example.com');
 });
 
 afterAll(async () => {
@@ -36,8 +47,22 @@ afterAll(async () => {
 });
 
 describe('serving a blob', () => {
+	it('refuses requests without a valid session with 401', async () => {
+		for (const headers of [
+			{} as Record<string, string>,
+			{ Authorization: 'Bearer' },
+			{ Authorization: `Bearer ${toBase64Url(randomBytes(32))}` },
+			{ Authorization: `Basic ${token}` }
+		]) {
+			const res = await rawRequest(relay.port, `/api/blobs/${blobId}`, { headers });
+			expect(res.status).toBe(401);
+			expect(v.parse(ApiErrorSchema, res.json()).error.code).toBe('unauthenticated');
+			expect(res.body.includes(content)).toBe(false);
+		}
+	});
+
 	it('sends the whole blob as opaque octets that the browser must not sniff or cache', async () => {
-		const res = await rawRequest(relay.port, `/api/blobs/${blobId}`);
+		const res = await authed(`/api/blobs/${blobId}`);
 		expect(res.status).toBe(200);
 		expect(Buffer.compare(res.body, content)).toBe(0);
 		expect(res.headers['content-type']).toBe('application/octet-stream');
@@ -48,7 +73,7 @@ describe('serving a blob', () => {
 	});
 
 	it('sends a byte range with 206 and Content-Range', async () => {
-		const res = await rawRequest(relay.port, `/api/blobs/${blobId}`, {
+		const res = await authed(`/api/blobs/${blobId}`, {
 			headers: { Range: 'bytes=100-199' }
 		});
 		expect(res.status).toBe(206);
@@ -58,26 +83,26 @@ describe('serving a blob', () => {
 	});
 
 	it('sends open-ended and suffix ranges', async () => {
-		const tail = await rawRequest(relay.port, `/api/blobs/${blobId}`, {
+		const tail = await authed(`/api/blobs/${blobId}`, {
 			headers: { Range: 'bytes=990-' }
 		});
 		expect(tail.status).toBe(206);
 		expect(Buffer.compare(tail.body, content.subarray(990))).toBe(0);
 
-		const suffix = await rawRequest(relay.port, `/api/blobs/${blobId}`, {
+		const suffix = await authed(`/api/blobs/${blobId}`, {
 			headers: { Range: 'bytes=-5' }
 		});
 		expect(suffix.headers['content-range']).toBe('bytes 995-999/1000');
 		expect(Buffer.compare(suffix.body, content.subarray(995))).toBe(0);
 
-		const clamped = await rawRequest(relay.port, `/api/blobs/${blobId}`, {
+		const clamped = await authed(`/api/blobs/${blobId}`, {
 			headers: { Range: 'bytes=998-5000' }
 		});
 		expect(clamped.headers['content-range']).toBe('bytes 998-999/1000');
 	});
 
 	it('answers a range past the end with 416 and the size', async () => {
-		const res = await rawRequest(relay.port, `/api/blobs/${blobId}`, {
+		const res = await authed(`/api/blobs/${blobId}`, {
 			headers: { Range: 'bytes=1000-' }
 		});
 		expect(res.status).toBe(416);
@@ -87,7 +112,7 @@ describe('serving a blob', () => {
 
 	it('ignores a Range it does not serve and sends the whole blob', async () => {
 		for (const range of ['bytes=0-1,5-6', 'items=0-1', 'bytes=9-3']) {
-			const res = await rawRequest(relay.port, `/api/blobs/${blobId}`, {
+			const res = await authed(`/api/blobs/${blobId}`, {
 				headers: { Range: range }
 			});
 			expect(res.status, range).toBe(200);
@@ -96,13 +121,13 @@ describe('serving a blob', () => {
 	});
 
 	it('answers HEAD with the headers and no body', async () => {
-		const res = await rawRequest(relay.port, `/api/blobs/${blobId}`, { method: 'HEAD' });
+		const res = await authed(`/api/blobs/${blobId}`, { method: 'HEAD' });
 		expect(res.status).toBe(200);
 		expect(res.headers['content-length']).toBe('1000');
 		expect(res.headers['content-type']).toBe('application/octet-stream');
 		expect(res.body.length).toBe(0);
 
-		const ranged = await rawRequest(relay.port, `/api/blobs/${blobId}`, {
+		const ranged = await authed(`/api/blobs/${blobId}`, {
 			method: 'HEAD',
 			headers: { Range: 'bytes=0-9' }
 		});
@@ -111,7 +136,7 @@ describe('serving a blob', () => {
 	});
 
 	it('answers a well-formed id without a blob with 404', async () => {
-		const res = await rawRequest(relay.port, `/api/blobs/${toBase64Url(randomBytes(16))}`);
+		const res = await authed(`/api/blobs/${toBase64Url(randomBytes(16))}`);
 		expect(res.status).toBe(404);
 		expect(v.parse(ApiErrorSchema, res.json()).error.code).toBe('blob-not-found');
 	});
@@ -145,7 +170,7 @@ describe('hostile blob ids', () => {
 	];
 
 	it.each(hostile)('%s -> 400 with a JSON error', async (id) => {
-		const res = await rawRequest(relay.port, `/api/blobs/${id}`);
+		const res = await authed(`/api/blobs/${id}`);
 		expect(res.status).toBe(400);
 		const error = v.parse(ApiErrorSchema, res.json()).error;
 		expect(['invalid-blob-id', 'malformed-url']).toContain(error.code);
@@ -156,7 +181,7 @@ describe('hostile blob ids', () => {
 	it('never serves the sentinel and never writes outside DATA_DIR', async () => {
 		for (const id of hostile) {
 			for (const method of ['GET', 'HEAD']) {
-				const res = await rawRequest(relay.port, `/api/blobs/${id}`, { method });
+				const res = await authed(`/api/blobs/${id}`, { method });
 				expect(res.text).not.toContain(SENTINEL);
 			}
 		}

@@ -15,7 +15,11 @@ describe('loadConfig', () => {
 			publicOrigin: 'http://localhost:8080',
 			logLevel: 'info',
 			wsMaxFrameBytes: MAX_WS_FRAME_BYTES,
-			wsHeartbeatMs: 30_000
+			wsHeartbeatMs: 30_000,
+			defaultPlan: 'self-hosted',
+			smtpUrl: null,
+			mailFrom: 'Tessera <no-reply@localhost>',
+			trustProxy: false
 		});
 	});
 
@@ -28,7 +32,11 @@ describe('loadConfig', () => {
 			'PUBLIC_ORIGIN',
 			'LOG_LEVEL',
 			'WS_MAX_FRAME_BYTES',
-			'WS_HEARTBEAT_MS'
+			'WS_HEARTBEAT_MS',
+			'DEFAULT_PLAN',
+			'SMTP_URL',
+			'MAIL_FROM',
+			'TRUST_PROXY'
 		]);
 		for (const variable of CONFIG_VARIABLES)
 			expect(variable.description.length).toBeGreaterThan(10);
@@ -47,7 +55,11 @@ describe('loadConfig', () => {
 				PUBLIC_ORIGIN: 'https://photos.example.org/',
 				LOG_LEVEL: 'warn',
 				WS_MAX_FRAME_BYTES: '65536',
-				WS_HEARTBEAT_MS: '1000'
+				WS_HEARTBEAT_MS: '1000',
+				DEFAULT_PLAN: 'free',
+				SMTP_URL: 'smtps://user:pass@smtp.example.org:465',
+				MAIL_FROM: 'Photos <photos@example.org>',
+				TRUST_PROXY: 'true'
 			},
 			'/srv'
 		);
@@ -59,7 +71,11 @@ describe('loadConfig', () => {
 			publicOrigin: 'https://photos.example.org',
 			logLevel: 'warn',
 			wsMaxFrameBytes: 65536,
-			wsHeartbeatMs: 1000
+			wsHeartbeatMs: 1000,
+			defaultPlan: 'free',
+			smtpUrl: 'smtps://user:pass@smtp.example.org:465',
+			mailFrom: 'Photos <photos@example.org>',
+			trustProxy: true
 		});
 	});
 
@@ -76,6 +92,9 @@ describe('loadConfig', () => {
 		['WS_MAX_FRAME_BYTES', '10', /WS_MAX_FRAME_BYTES must be/],
 		['WS_HEARTBEAT_MS', 'often', /WS_HEARTBEAT_MS must be/],
 		['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
+		['DEFAULT_PLAN', 'gold', /DEFAULT_PLAN must be one of free, paid, self-hosted/],
+		['SMTP_URL', 'http://mail.example.org', /SMTP_URL must be an smtp/],
+		['TRUST_PROXY', 'maybe', /TRUST_PROXY must be true or false/],
 		['PUBLIC_ORIGIN', 'photos.example.org', /PUBLIC_ORIGIN must be a URL/],
 		['PUBLIC_ORIGIN', 'https://example.org/app', /without a path/],
 		['PUBLIC_ORIGIN', 'ftp://example.org', /http\(s\) origin/]

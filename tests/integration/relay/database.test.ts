@@ -41,12 +41,16 @@ describe('openDatabase', () => {
 			expect(schemaVersion(db)).toBe(MIGRATIONS.length);
 			expect(tables(db)).toEqual(
 				[
+					'accounts',
 					'album_blobs',
 					'albums',
 					'blobs',
+					'email_codes',
 					'envelopes',
 					'membership_entries',
+					'relay_secrets',
 					'schema_migrations',
+					'sessions',
 					'snapshots'
 				].sort()
 			);

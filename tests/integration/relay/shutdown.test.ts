@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FolderBlobStore } from '../../../relay/src/blobs';
 import { toBase64Url } from '../../../src/lib/protocol';
+import { quickSession } from '../accounts/client';
 import { startTestRelay } from '../helpers/relay';
 import { connect } from '../helpers/ws';
 
@@ -19,11 +20,18 @@ describe('Relay.close', () => {
 			const content = randomBytes(16 * 1024 * 1024);
 			await store.put(blobId, [content]);
 
+			const token = await quickSession(relay.port, relay.dataDir, 'reader@example.com');
 			const client = await connect(relay.url);
 			const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
 				http
 					.get(
-						{ host: '127.0.0.1', port: relay.port, path: `/api/blobs/${blobId}`, agent: false },
+						{
+							host: '127.0.0.1',
+							port: relay.port,
+							path: `/api/blobs/${blobId}`,
+							headers: { Authorization: `Bearer ${token}` },
+							agent: false
+						},
 						resolve
 					)
 					.on('error', reject);
