@@ -6,6 +6,7 @@ export * from './ids';
 export * from './canonical';
 export * from './fields';
 export * from './album-stream';
+export * from './membership-rules';
 export * from './messages';
 export * from './api';
 export * from './accounts';
