@@ -1,25 +1,77 @@
-// One websocket client: sending typed frames, counting its invalid frames, its subscriptions.
+// One websocket client: who it is, sending typed frames, its pending frames and its subscriptions.
 
 import type { WebSocket } from 'ws';
-import type { ServerMessage } from '../../src/lib/protocol';
+import { MAX_SOCKET_BUFFERED_BYTES, WsCloseCode, type ServerMessage } from '../../src/lib/protocol';
 import type { Logger } from './log';
+
+/**
+ * Who a socket speaks for. Accounts authenticate with a session token; link guests (a later
+ * issue) will answer a challenge signed by the link key and become `{ kind: 'link', ... }` with
+ * the link's key as their signing key, so handlers only ever look at `signPk`.
+ */
+export interface AccountPrincipal {
+	kind: 'account';
+	accountId: string;
+	sessionId: string;
+	/** Kept to re-check the session: a revoked session's socket is closed (4401). */
+	token: string;
+	/** The account's Ed25519 key: what `by` must be in everything this socket writes. */
+	signPk: string;
+}
+
+export type Principal = AccountPrincipal;
+
+/** A followed album: catching up (live frames are skipped; catch-up reads them) or live. */
+export interface Subscription {
+	live: boolean;
+	/** Set when the subscription ends, so a running catch-up stops. */
+	cancelled: boolean;
+}
 
 export class ClientConnection {
 	/** Cleared before each heartbeat ping, set again by the pong; still false next time = dead. */
 	alive = true;
 	invalidFrames = 0;
-	/** Album ids this client follows (filled by the sync work). */
-	readonly subscriptions = new Set<string>();
+	principal: Principal | null = null;
+	/** Albums this client follows, by album id. */
+	readonly subscriptions = new Map<string, Subscription>();
 	/** Frames are handled one after another so replies keep the order of requests. */
 	queue: Promise<void> = Promise.resolve();
+	/** Frames queued or being handled; capped (MAX_PENDING_FRAMES_PER_SOCKET). */
+	pending = 0;
 
 	constructor(
 		readonly socket: WebSocket,
 		readonly log: Logger
 	) {}
 
+	get open(): boolean {
+		return this.socket.readyState === this.socket.OPEN;
+	}
+
 	send(message: ServerMessage): void {
-		if (this.socket.readyState !== this.socket.OPEN) return;
-		this.socket.send(JSON.stringify(message));
+		this.sendText(JSON.stringify(message));
+	}
+
+	/**
+	 * Sends a frame already serialised (fan-out serialises once for every subscriber). A reader so
+	 * slow that its unsent bytes pass the cap is closed rather than buffered without bound.
+	 */
+	sendText(text: string): void {
+		if (!this.open) return;
+		if (this.socket.bufferedAmount > MAX_SOCKET_BUFFERED_BYTES) {
+			this.log.warn('closing a socket that reads too slowly');
+			this.socket.close(WsCloseCode.tryAgainLater, 'reading too slowly');
+			return;
+		}
+		this.socket.send(text);
+	}
+
+	/** Sends and resolves once the frame has been handed to the OS (the socket drained up to it). */
+	sendAndFlush(text: string): Promise<void> {
+		return new Promise((resolve) => {
+			if (!this.open) return resolve();
+			this.socket.send(text, () => resolve());
+		});
 	}
 }

@@ -1,6 +1,7 @@
-// What request and message handlers share: settings, database, blob store, accounts, logger.
+// What request and message handlers share: settings, database, blob store, accounts, album streams, logger.
 
 import type { AccountService } from './account-service';
+import type { AlbumStreams } from './album-streams';
 import type { BlobStore } from './blobs';
 import type { RelayConfig } from './config';
 import type { RelayDatabase } from './db';
@@ -13,6 +14,8 @@ export interface RelayContext {
 	logger: Logger;
 	/** Accounts, sessions, email codes, mail and the rate limits around them. */
 	accounts: AccountService;
+	/** Album streams: membership chains, envelopes, subscriptions. */
+	albums: AlbumStreams;
 	version: string;
 	/** performance.now() when the relay started, for uptime. */
 	startedAt: number;

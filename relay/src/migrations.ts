@@ -150,5 +150,23 @@ CREATE TABLE relay_secrets (
 	created_at  INTEGER NOT NULL
 ) STRICT;
 `
+	},
+	{
+		version: 3,
+		name: 'album owners and envelope receipts',
+		// The owner's account decides whether an album may be shared (its plan); it is the account that
+		// appended the genesis. Receipts remember every stored envelope's hash and seq for good, so a
+		// resend is acknowledged with its first seq even after compaction dropped the envelope.
+		sql: `
+ALTER TABLE albums ADD COLUMN owner_account_id TEXT REFERENCES accounts (account_id) ON DELETE SET NULL;
+
+CREATE TABLE envelope_receipts (
+	album_id  TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	-- BLAKE2b-256 of the envelope's signing bytes
+	hash      BLOB NOT NULL,
+	seq       INTEGER NOT NULL,
+	PRIMARY KEY (album_id, hash)
+) STRICT, WITHOUT ROWID;
+`
 	}
 ];

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WsCloseCode } from '../../src/lib/protocol';
 import { AccountService } from './account-service';
+import { AlbumStore } from './album-store';
+import { AlbumStreams } from './album-streams';
 import { FolderBlobStore } from './blobs';
 import type { RelayConfig } from './config';
 import type { RelayContext } from './context';
@@ -41,12 +43,18 @@ export async function startRelay(
 	try {
 		db = openDatabase(config.dataDir, { logger: logger.child({ component: 'db' }) });
 		const blobs = await FolderBlobStore.open(path.join(config.dataDir, 'blobs'));
+		const accounts = new AccountService(db, config, logger.child({ component: 'accounts' }));
 		const ctx: RelayContext = {
 			config,
 			db,
 			blobs,
 			logger,
-			accounts: new AccountService(db, config, logger.child({ component: 'accounts' })),
+			accounts,
+			albums: new AlbumStreams(
+				new AlbumStore(db),
+				accounts.store,
+				logger.child({ component: 'albums' })
+			),
 			version: RELAY_VERSION,
 			startedAt: performance.now()
 		};

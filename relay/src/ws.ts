@@ -5,16 +5,19 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
 	MAX_INVALID_FRAMES_PER_SOCKET,
+	MAX_PENDING_FRAMES_PER_SOCKET,
 	PROTOCOL_VERSION,
 	WsCloseCode,
 	WsErrorCode,
 	parseClientMessage,
 	type ClientMessage
 } from '../../src/lib/protocol';
+import { StreamError } from './album-streams';
 import { ClientConnection } from './connection';
 import type { RelayContext } from './context';
 import { MESSAGE_HANDLERS } from './handlers';
-import type { MessageHandler } from './handlers/handler';
+import { UNAUTHENTICATED_MESSAGES, type MessageHandler } from './handlers/handler';
+import { SESSION_ENDED_MESSAGE, sessionForToken } from './routes/auth';
 
 export const WS_PATH = '/ws';
 export const SHUTDOWN_REASON = 'relay shutting down';
@@ -62,6 +65,7 @@ export function attachWebSocketHub(server: Server, ctx: RelayContext): WebSocket
 		});
 		socket.on('close', (code) => {
 			connections.delete(connection);
+			ctx.albums.disconnect(connection);
 			log.debug({ code }, 'websocket closed');
 		});
 		connection.send({
@@ -79,14 +83,62 @@ export function attachWebSocketHub(server: Server, ctx: RelayContext): WebSocket
 		const parsed = parseClientMessage(rawText(data));
 		if (!parsed.ok) return refuse(connection, parsed.code, parsed.message, parsed.id);
 		const message = parsed.msg;
-		connection.queue = connection.queue.then(() => dispatch(connection, message));
+		// The queue keeps replies in request order; capping it keeps a flooding client's memory bounded.
+		if (connection.pending >= MAX_PENDING_FRAMES_PER_SOCKET) {
+			return refuse(
+				connection,
+				WsErrorCode.tooBusy,
+				`Too many messages at once: wait for replies before sending more than ${MAX_PENDING_FRAMES_PER_SOCKET}.`,
+				message.id
+			);
+		}
+		connection.pending += 1;
+		connection.queue = connection.queue.then(async () => {
+			try {
+				await dispatch(connection, message);
+			} finally {
+				connection.pending -= 1;
+			}
+		});
 	}
 
+	/** False (after closing the socket with 4401) when the socket's session has ended. */
+	function sessionLives(connection: ClientConnection): boolean {
+		const principal = connection.principal;
+		if (!principal || sessionForToken(principal.token, ctx)) return true;
+		log.debug('closing a socket whose session ended');
+		connection.principal = null;
+		ctx.albums.disconnect(connection);
+		connection.socket.close(WsCloseCode.sessionEnded, SESSION_ENDED_MESSAGE);
+		return false;
+	}
+
+	/** Never rejects: a rejected promise would stop the socket's queue for good. */
 	async function dispatch(connection: ClientConnection, message: ClientMessage): Promise<void> {
-		const handler = MESSAGE_HANDLERS[message.t] as MessageHandler<ClientMessage['t']>;
 		try {
+			if (!connection.open || !sessionLives(connection)) return;
+			if (!connection.principal && !UNAUTHENTICATED_MESSAGES.has(message.t)) {
+				connection.send({
+					t: 'error',
+					...(message.id === undefined ? {} : { id: message.id }),
+					code: WsErrorCode.unauthenticated,
+					message: 'Sign in on this connection first (send auth with your session token).'
+				});
+				return;
+			}
+			const handler = MESSAGE_HANDLERS[message.t] as MessageHandler<ClientMessage['t']>;
 			await handler(message, connection, ctx);
 		} catch (error) {
+			if (error instanceof StreamError) {
+				connection.send({
+					t: 'error',
+					...(message.id === undefined ? {} : { id: message.id }),
+					code: error.code,
+					message: error.message,
+					...(error.headIndex === undefined ? {} : { headIndex: error.headIndex })
+				});
+				return;
+			}
 			log.error({ err: error, t: message.t }, 'message handler failed');
 			connection.send({
 				t: 'error',
@@ -113,6 +165,13 @@ export function attachWebSocketHub(server: Server, ctx: RelayContext): WebSocket
 
 	const heartbeat = setInterval(() => {
 		for (const connection of connections) {
+			// A revoked session's sockets go even if they only listen. A database hiccup here must
+			// not throw out of the timer (that would end the process); the next beat checks again.
+			try {
+				if (!sessionLives(connection)) continue;
+			} catch (error) {
+				log.error({ err: error }, 'could not check a socket’s session');
+			}
 			if (!connection.alive) {
 				log.debug('terminating a socket that missed its heartbeat');
 				connection.socket.terminate();

@@ -1,5 +1,12 @@
-// append-membership: not served yet; the album stream sync work replaces this with the real handler.
+// append-membership: a signed membership entry on the album's head; acked with its seq once durable.
 
-import { notImplemented } from './not-implemented';
+import { echo, writerOf, type MessageHandler } from './handler';
 
-export const handleAppendMembership = notImplemented('append-membership');
+export const handleAppendMembership: MessageHandler<'append-membership'> = async (
+	message,
+	connection,
+	ctx
+) => {
+	const seq = await ctx.albums.appendMembership(message.entry, writerOf(connection));
+	connection.send({ t: 'ack', ...echo(message.id), albumId: message.entry.albumId, seq });
+};

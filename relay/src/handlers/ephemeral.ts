@@ -1,5 +1,8 @@
-// ephemeral: not served yet; the album stream sync work replaces this with the real handler.
+// ephemeral: a signed, encrypted presence message forwarded to the album's other followers, never stored.
 
-import { notImplemented } from './not-implemented';
+import { writerOf, type MessageHandler } from './handler';
 
-export const handleEphemeral = notImplemented('ephemeral');
+export const handleEphemeral: MessageHandler<'ephemeral'> = async (message, connection, ctx) => {
+	// No reply on success: presence is best-effort and has no seq to acknowledge.
+	await ctx.albums.ephemeral(message.envelope, writerOf(connection), connection);
+};

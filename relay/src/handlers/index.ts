@@ -1,6 +1,7 @@
 // The websocket message handlers, one per client message kind.
 
 import { handleAppendMembership } from './append-membership';
+import { handleAuth } from './auth';
 import { handleEphemeral } from './ephemeral';
 import type { MessageHandlers } from './handler';
 import { handlePing } from './ping';
@@ -10,6 +11,7 @@ import { handleUnsubscribe } from './unsubscribe';
 
 export const MESSAGE_HANDLERS: MessageHandlers = {
 	ping: handlePing,
+	auth: handleAuth,
 	subscribe: handleSubscribe,
 	unsubscribe: handleUnsubscribe,
 	'append-membership': handleAppendMembership,

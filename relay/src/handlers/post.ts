@@ -1,5 +1,8 @@
-// post: not served yet; the album stream sync work replaces this with the real handler.
+// post: a signed, encrypted update or snapshot; acked with its seq once durable (a resend gets its first seq).
 
-import { notImplemented } from './not-implemented';
+import { echo, writerOf, type MessageHandler } from './handler';
 
-export const handlePost = notImplemented('post');
+export const handlePost: MessageHandler<'post'> = async (message, connection, ctx) => {
+	const seq = await ctx.albums.post(message.envelope, writerOf(connection));
+	connection.send({ t: 'ack', ...echo(message.id), albumId: message.envelope.albumId, seq });
+};

@@ -1,5 +1,7 @@
-// subscribe: not served yet; the album stream sync work replaces this with the real handler.
+// subscribe: catch-up after `since` in seq order, then `caught-up`, then live entries.
 
-import { notImplemented } from './not-implemented';
+import type { MessageHandler } from './handler';
 
-export const handleSubscribe = notImplemented('subscribe');
+export const handleSubscribe: MessageHandler<'subscribe'> = async (message, connection, ctx) => {
+	await ctx.albums.subscribe(connection, message.albumId, message.since, message.id);
+};

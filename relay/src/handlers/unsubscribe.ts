@@ -1,5 +1,13 @@
-// unsubscribe: not served yet; the album stream sync work replaces this with the real handler.
+// unsubscribe: stop following an album; answered by `unsubscribed` (also when it was not followed).
 
-import { notImplemented } from './not-implemented';
+import { echo, type MessageHandler } from './handler';
 
-export const handleUnsubscribe = notImplemented('unsubscribe');
+export const handleUnsubscribe: MessageHandler<'unsubscribe'> = (message, connection, ctx) => {
+	ctx.albums.unfollow(connection, message.albumId);
+	connection.send({
+		t: 'unsubscribed',
+		...echo(message.id),
+		albumId: message.albumId,
+		reason: 'requested'
+	});
+};

@@ -4,6 +4,7 @@ import { ApiErrorCode, SessionTokenSchema } from '../../../src/lib/protocol';
 import * as v from 'valibot';
 import type { Account } from '../account-store';
 import type { Session } from '../account-store';
+import type { RelayContext } from '../context';
 import { sendApiError } from '../responses';
 import type { ApiRequest } from './route';
 
@@ -28,7 +29,13 @@ export function authenticate({ req, res, ctx }: ApiRequest): Authenticated | und
 function sessionOf(header: string | undefined, ctx: ApiRequest['ctx']): Authenticated | undefined {
 	const match = /^Bearer ([A-Za-z0-9_-]{1,64})$/.exec(header?.trim() ?? '');
 	const token = match?.[1];
-	if (!token || !v.is(SessionTokenSchema, token)) return undefined;
+	if (!token) return undefined;
+	return sessionForToken(token, ctx);
+}
+
+/** The live session and verified account behind a session token (HTTP bearer or websocket auth). */
+export function sessionForToken(token: string, ctx: RelayContext): Authenticated | undefined {
+	if (!v.is(SessionTokenSchema, token)) return undefined;
 	const store = ctx.accounts.store;
 	const session = store.sessionByToken(token, Date.now());
 	if (!session) return undefined;

@@ -1,6 +1,7 @@
 // The device's database (Dexie over IndexedDB): what this device keeps between visits.
 
-import Dexie, { type DexieOptions, type EntityTable } from 'dexie';
+import Dexie, { type DexieOptions, type EntityTable, type Table } from 'dexie';
+import type { Envelope, Role, StreamItem } from '../protocol';
 
 /** Bytes sealed by the device key (AES-GCM 256): a fresh 12-byte IV and the ciphertext with tag. */
 export interface DeviceSealed {
@@ -40,11 +41,62 @@ export interface SessionRecord {
 	savedAt: string;
 }
 
+/** An album this device follows: how far it has read the album's log, and the head it verified. */
+export interface AlbumRecord {
+	albumId: string;
+	/** The last album seq applied (0: nothing yet). Entries and this move in one transaction. */
+	lastSeq: number;
+	/** The membership head this device verified; it never moves back (rollback refused). */
+	head: { index: number; hash: string } | null;
+	/** This device's role at the head, or null when it is no longer a member. */
+	role: Role | null;
+	epoch: number;
+	updatedAt: number;
+}
+
+/** A signed item of an album's log as the relay sequenced it: the source of truth on the device. */
+export interface EntryRecord {
+	albumId: string;
+	seq: number;
+	/** '' for membership entries, else the envelope's docId (lets a doc's entries be compacted). */
+	docId: string;
+	/** The wire item exactly as received: a membership entry or an update/snapshot envelope. */
+	item: StreamItem;
+}
+
+/** A doc's compacted Yjs state (encodeStateAsUpdateV2), sealed by the device key. */
+export interface DocStateRecord {
+	albumId: string;
+	docId: string;
+	/** The album seq this state includes everything up to (later entries are replayed on open). */
+	covers: number;
+	state: DeviceSealed;
+	/** Updates and their bytes applied since the doc's last snapshot on the relay. */
+	sinceSnapshot: { updates: number; bytes: number };
+}
+
+/** A local write waiting for the relay's ack, in the order it was made. */
+export interface OutboxRecord {
+	/** Auto-increment: the send order. */
+	id?: number;
+	albumId: string;
+	docId: string;
+	/** The Yjs update sealed by the device key, kept so it can be re-sealed after a rotation. */
+	update: DeviceSealed;
+	/** The envelope as last sealed; resending the same bytes is idempotent (relay dedupe). */
+	envelope: Envelope;
+	createdAt: number;
+}
+
 export const DEFAULT_DEVICE_DATABASE = 'tessera';
 
 export class TesseraDB extends Dexie {
 	declare session: EntityTable<SessionRecord, 'id'>;
 	declare deviceKey: EntityTable<DeviceKeyRecord, 'id'>;
+	declare albums: EntityTable<AlbumRecord, 'albumId'>;
+	declare entries: Table<EntryRecord, [string, number]>;
+	declare docState: Table<DocStateRecord, [string, string]>;
+	declare outbox: EntityTable<OutboxRecord, 'id'>;
 
 	constructor(name: string = DEFAULT_DEVICE_DATABASE, options?: DexieOptions) {
 		super(name, options);
@@ -53,6 +105,13 @@ export class TesseraDB extends Dexie {
 		this.version(1).stores({
 			session: 'id',
 			deviceKey: 'id'
+		});
+		// Album streams (docs/album-stream.md, "Sync on the device").
+		this.version(2).stores({
+			albums: 'albumId',
+			entries: '[albumId+seq], [albumId+docId+seq]',
+			docState: '[albumId+docId]',
+			outbox: '++id, albumId'
 		});
 	}
 }

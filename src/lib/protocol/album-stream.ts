@@ -24,6 +24,7 @@ import {
 	MIN_KEY_WRAP_BYTES,
 	MIN_SEALED_BOX_BYTES
 } from './limits';
+import { canWriteDoc, epochAt, type MembershipState } from './membership-rules';
 
 /** Omit that distributes over a union, so each op keeps its own fields. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -125,6 +126,7 @@ export const MEMBERSHIP_OPS = [
 	'add',
 	'role',
 	'remove',
+	'leave',
 	'rotate',
 	'link-add',
 	'link-update',
@@ -168,6 +170,15 @@ const membershipVariant = v.variant(
 			op: v.literal('remove'),
 			member: PublicKeySchema,
 			rotation: RotationSchema,
+			...signature
+		}),
+		/**
+		 * A member (not the owner) removes themselves. No new key: the leaver must not know the next
+		 * epoch key, so a manager's later rotation starts it (the state marks a rotation as due).
+		 */
+		v.strictObject({
+			...chainedPosition,
+			op: v.literal('leave'),
 			...signature
 		}),
 		/** A new epoch without a removal (e.g. a member lost a device). */
@@ -326,4 +337,71 @@ export function envelopeSigningBytes(
 	ct: Uint8Array | string
 ): Uint8Array {
 	return canonicalBytes(DomainTag.envelope, { header: envelopeHeaderOf(header), nonce, ct });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Envelope acceptance: who may write which doc in which epoch (docs/album-stream.md "Envelopes")
+
+export type EnvelopeAuthorityCode =
+	'unknown-head' | 'ahead-of-log' | 'not-writer' | 'wrong-epoch' | 'stale-epoch';
+
+export interface EnvelopeAuthorityRefusal {
+	code: EnvelopeAuthorityCode;
+	message: string;
+}
+
+/**
+ * Judges an envelope's header against a verified membership state, as the relay and every client
+ * must, so they all agree: null when accepted, else why not. `sequencedAt` is the chain index that
+ * was the membership head when the relay gave the envelope its seq (the relay: its head on arrival;
+ * a client: the last membership entry with a lower seq; see membershipHeadAt in src/lib/sync).
+ * Judging at that point of the album log, not at whatever head a device has reached, is what makes
+ * the verdict the same on every device whatever order frames arrive in.
+ *
+ * Accepted only when: the envelope's head (`chainIndex`) was reached by the log when it was
+ * sequenced; its author could write that doc both at `chainIndex` and at `sequencedAt` (a removed
+ * or demoted author cannot backdate `chainIndex` to before their removal); and its epoch is the
+ * epoch at `chainIndex` and still the epoch at `sequencedAt` (old-epoch writes are refused once a
+ * rotation is in the log before them).
+ */
+export function envelopeAuthorityRefusal(
+	state: MembershipState,
+	header: EnvelopeHeader | Envelope,
+	sequencedAt: number = state.head.index
+): EnvelopeAuthorityRefusal | null {
+	const { chainIndex, by, docId, epoch } = header;
+	if (!Number.isSafeInteger(sequencedAt) || sequencedAt < 0) {
+		throw new RangeError('envelopeAuthorityRefusal: sequencedAt must be a chain index');
+	}
+	if (chainIndex > state.head.index || sequencedAt > state.head.index) {
+		return {
+			code: 'unknown-head',
+			message: 'This update was written under a newer album history than this device has checked.'
+		};
+	}
+	if (chainIndex > sequencedAt) {
+		return {
+			code: 'ahead-of-log',
+			message: 'This update names an album history that did not exist when it was received.'
+		};
+	}
+	if (!canWriteDoc(state, by, docId, chainIndex) || !canWriteDoc(state, by, docId, sequencedAt)) {
+		return {
+			code: 'not-writer',
+			message: 'This update was written by someone not allowed to change this part of the album.'
+		};
+	}
+	if (epoch !== epochAt(state, chainIndex)) {
+		return {
+			code: 'wrong-epoch',
+			message: `This update uses key epoch ${epoch}, which is not the album's key at the point it names.`
+		};
+	}
+	if (epoch !== epochAt(state, sequencedAt)) {
+		return {
+			code: 'stale-epoch',
+			message: 'This update uses an album key that had already been replaced when it arrived.'
+		};
+	}
+	return null;
 }

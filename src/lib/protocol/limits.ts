@@ -67,3 +67,24 @@ export const MAX_VERSION_LENGTH = 64;
 
 /** Invalid frames one websocket may send before the relay closes it with 1008. */
 export const MAX_INVALID_FRAMES_PER_SOCKET = 100;
+
+/**
+ * Frames of one websocket that may wait to be handled at once (queued or running). A client keeps
+ * fewer requests in flight than this; past it each frame is refused with `too-busy` (and counts as
+ * invalid, so a flood ends with close 1008).
+ */
+export const MAX_PENDING_FRAMES_PER_SOCKET = 64;
+
+/** Albums one websocket may follow at once. */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 1024;
+
+/**
+ * Bytes the relay may hold unsent for one socket. Catch-up pauses above CATCH_UP_HIGH_WATER_BYTES
+ * until the socket drains; a live subscriber that falls behind past MAX_SOCKET_BUFFERED_BYTES is
+ * closed with 1013 and resubscribes from the last seq it holds.
+ */
+export const CATCH_UP_HIGH_WATER_BYTES = 1 * MiB;
+export const MAX_SOCKET_BUFFERED_BYTES = 16 * MiB;
+
+/** Stream items the relay reads from its database per catch-up page. */
+export const CATCH_UP_PAGE_ITEMS = 256;

@@ -32,6 +32,7 @@ export type MembershipRuleCode =
 	| 'ownership-transfer-unsupported'
 	| 'cannot-change-owner'
 	| 'cannot-remove-owner'
+	| 'use-leave'
 	| 'bad-rotation'
 	| 'unknown-link'
 	| 'link-exists'
@@ -97,6 +98,11 @@ export interface MembershipState {
 	/** Current links by linkId. */
 	readonly links: ReadonlyMap<string, LinkRecord>;
 	readonly deleted: boolean;
+	/**
+	 * A member left (`leave`) since the last rotation: they still know the current epoch key, so a
+	 * manager should rotate. Writes in the current epoch stay valid meanwhile.
+	 */
+	readonly rotationDue: boolean;
 	readonly history: MembershipHistory;
 }
 
@@ -252,16 +258,26 @@ export function applyMembershipEntry(
 					'The owner cannot be removed or leave; the owner can delete the album.'
 				);
 			}
-			const leaving = entry.member === entry.by;
-			if (!leaving) {
-				if (!isManager) fail('not-authorized', `A ${signerRole} cannot remove other members.`);
-				if (signerRole === 'admin' && target.role === 'admin') {
-					fail('not-authorized', 'Only the owner can remove an admin.');
-				}
+			// A self-removal would carry a rotation its signer made, so the leaver would know the
+			// next epoch key; leaving is its own op without a key, and a manager rotates later.
+			if (entry.member === entry.by) {
+				fail('use-leave', 'To leave an album, sign a leave; a manager then renews the key.');
+			}
+			if (!isManager) fail('not-authorized', `A ${signerRole} cannot remove other members.`);
+			if (signerRole === 'admin' && target.role === 'admin') {
+				fail('not-authorized', 'Only the owner can remove an admin.');
 			}
 			next.setMember(entry.member, null);
 			checkRotation(state, entry.rotation, next.members.keys(), state.links.keys(), fail);
 			next.setEpoch(entry.rotation.epoch);
+			break;
+		}
+		case 'leave': {
+			if (signerRole === 'owner') {
+				fail('cannot-remove-owner', 'The owner cannot leave the album; the owner can delete it.');
+			}
+			next.setMember(entry.by, null);
+			next.rotationDue = true;
 			break;
 		}
 		case 'rotate': {
@@ -328,6 +344,7 @@ function applyGenesis(entry: GenesisEntry, entryHash: Uint8Array, fail: Fail): M
 		members: new Map([[entry.by, owner]]),
 		links: new Map(),
 		deleted: false,
+		rotationDue: false,
 		history: {
 			epochs: [{ fromIndex: 0, value: 0 }],
 			roles: new Map([[entry.by, [{ fromIndex: 0, value: 'owner' as Role }]]]),
@@ -341,6 +358,7 @@ class StateBuilder {
 	members: Map<string, MemberRecord> | ReadonlyMap<string, MemberRecord>;
 	links: Map<string, LinkRecord> | ReadonlyMap<string, LinkRecord>;
 	deleted: boolean;
+	rotationDue: boolean;
 	private epoch: number;
 	private history: MembershipHistory;
 
@@ -352,6 +370,7 @@ class StateBuilder {
 		this.members = base.members;
 		this.links = base.links;
 		this.deleted = base.deleted;
+		this.rotationDue = base.rotationDue;
 		this.epoch = base.epoch;
 		this.history = base.history;
 	}
@@ -378,8 +397,10 @@ class StateBuilder {
 		};
 	}
 
+	/** Every new epoch is sealed only to current members, so it settles a pending leave. */
 	setEpoch(epoch: number): void {
 		this.epoch = epoch;
+		this.rotationDue = false;
 		this.history = {
 			...this.history,
 			epochs: [...this.history.epochs, { fromIndex: this.index, value: epoch }]
@@ -395,6 +416,7 @@ class StateBuilder {
 			members: this.members,
 			links: this.links,
 			deleted: this.deleted,
+			rotationDue: this.rotationDue,
 			history: this.history
 		};
 	}

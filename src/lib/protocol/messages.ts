@@ -1,6 +1,7 @@
 // Websocket frames between app and relay (JSON text, discriminated by `t`) and their parsers.
 
 import * as v from 'valibot';
+import { SessionTokenSchema } from './accounts';
 import { EnvelopeSchema, MembershipEntrySchema } from './album-stream';
 import { CounterSchema } from './fields';
 import { AlbumIdSchema } from './ids';
@@ -19,7 +20,11 @@ export const WsCloseCode = {
 	/** The client kept sending invalid frames. */
 	policyViolation: 1008,
 	/** A frame was larger than `maxFrameBytes`. */
-	messageTooBig: 1009
+	messageTooBig: 1009,
+	/** The client read too slowly: its unsent frames passed the relay's cap. Resubscribe from the last seq held. */
+	tryAgainLater: 1013,
+	/** The socket's session ended (log-out, revoked, password changed, account deleted). Log in again. */
+	sessionEnded: 4401
 } as const;
 
 /** Stable codes of `error` frames; clients branch on these, never on the message text. */
@@ -28,7 +33,38 @@ export const WsErrorCode = {
 	invalidMessage: 'invalid-message',
 	binaryNotSupported: 'binary-not-supported',
 	notImplemented: 'not-implemented',
-	internal: 'internal-error'
+	internal: 'internal-error',
+	/** A field was longer than the protocol allows (e.g. an envelope's ciphertext over the cap). */
+	tooLarge: 'too-large',
+	/** The socket has not sent `auth` yet (or its session ended); only ping and auth are served. */
+	unauthenticated: 'unauthenticated',
+	alreadyAuthenticated: 'already-authenticated',
+	/** Too many frames of this socket are waiting to be handled; send fewer at once. */
+	tooBusy: 'too-busy',
+	badSignature: 'bad-signature',
+	/** `by` is not the key of the account this socket authenticated as. */
+	wrongSigner: 'wrong-signer',
+	albumNotFound: 'album-not-found',
+	albumExists: 'album-exists',
+	albumDeleted: 'album-deleted',
+	/** The entry's `prev` is not the relay's head: fetch the new entries (error.headIndex) and rebase. */
+	staleHead: 'stale-head',
+	/** The envelope names a membership head the relay does not have yet. */
+	unknownHead: 'unknown-head',
+	/** The envelope is encrypted under an epoch that is no longer current (a rotation happened). */
+	staleEpoch: 'stale-epoch',
+	/** The envelope's epoch is not the one at the head it names (`chainIndex`): a client bug. */
+	wrongEpoch: 'wrong-epoch',
+	/** The signer may not write this doc, or may not make this change. */
+	notAuthorized: 'not-authorized',
+	notAMember: 'not-a-member',
+	/** The album owner's plan does not include sharing. */
+	planNoSharing: 'plan-no-sharing',
+	/** A snapshot's `covers` is beyond the album's last seq. */
+	badCovers: 'bad-covers',
+	/** A snapshot covering less than the stored snapshot of its doc; nothing was stored. */
+	staleSnapshot: 'stale-snapshot',
+	tooManySubscriptions: 'too-many-subscriptions'
 } as const;
 export type WsErrorCode = (typeof WsErrorCode)[keyof typeof WsErrorCode];
 
@@ -54,7 +90,8 @@ export const CLIENT_MESSAGE_TYPES = [
 	'unsubscribe',
 	'append-membership',
 	'post',
-	'ephemeral'
+	'ephemeral',
+	'auth'
 ] as const;
 
 /** Updates and snapshots are stored and get a seq; ephemeral envelopes only fan out. */
@@ -77,6 +114,11 @@ export const ClientMessageSchema = v.variant(
 	't',
 	[
 		v.strictObject({ t: v.literal('ping'), ...requestId }),
+		/**
+		 * Authenticates the socket with a session token (docs/api.md); answered by `authed`. Until
+		 * then only ping and auth are served. (Link guests will answer a challenge instead.)
+		 */
+		v.strictObject({ t: v.literal('auth'), ...requestId, token: SessionTokenSchema }),
 		/** `since` = the last album seq the client holds (0 when it holds nothing). */
 		v.strictObject({
 			t: v.literal('subscribe'),
@@ -102,7 +144,19 @@ export type ClientMessageType = ClientMessage['t'];
 // ---------------------------------------------------------------------------------------------
 // Relay -> client
 
-export const SERVER_MESSAGE_TYPES = ['hello', 'pong', 'ack', 'entry', 'error'] as const;
+export const SERVER_MESSAGE_TYPES = [
+	'hello',
+	'pong',
+	'authed',
+	'ack',
+	'entry',
+	'caught-up',
+	'unsubscribed',
+	'error'
+] as const;
+
+/** Why a socket no longer follows an album. */
+export const UNSUBSCRIBE_REASONS = ['requested', 'removed'] as const;
 
 /** A stream item as delivered: a membership entry or a doc envelope. */
 export const StreamItemSchema = v.variant(
@@ -139,6 +193,12 @@ export const ServerMessageSchema = v.variant(
 			maxFrameBytes: CounterSchema
 		}),
 		v.strictObject({ t: v.literal('pong'), ...requestId }),
+		/** The socket is now authenticated as this account. */
+		v.strictObject({
+			t: v.literal('authed'),
+			...requestId,
+			accountId: v.pipe(v.string(), v.maxLength(MAX_MESSAGE_ID_LENGTH, 'is too long'))
+		}),
 		/** The relay stored the client's entry or envelope at `seq`. */
 		v.strictObject({
 			t: v.literal('ack'),
@@ -147,6 +207,23 @@ export const ServerMessageSchema = v.variant(
 			seq: CounterSchema
 		}),
 		EntryFrameSchema,
+		/**
+		 * Catch-up after `subscribe` is complete: the client now holds everything up to `seq` (the
+		 * album's last seq), and live entries follow. Carries the subscribe's id.
+		 */
+		v.strictObject({
+			t: v.literal('caught-up'),
+			...requestId,
+			albumId: AlbumIdSchema,
+			seq: CounterSchema
+		}),
+		/** The socket no longer follows the album: it asked to (`requested`) or was removed from it. */
+		v.strictObject({
+			t: v.literal('unsubscribed'),
+			...requestId,
+			albumId: AlbumIdSchema,
+			reason: v.picklist(UNSUBSCRIBE_REASONS, `must be one of ${UNSUBSCRIBE_REASONS.join(', ')}`)
+		}),
 		v.strictObject({
 			t: v.literal('error'),
 			...requestId,
@@ -158,7 +235,9 @@ export const ServerMessageSchema = v.variant(
 					'must be a lower-case error code'
 				)
 			),
-			message: v.pipe(v.string(), v.maxLength(MAX_ERROR_MESSAGE_LENGTH, 'is too long'))
+			message: v.pipe(v.string(), v.maxLength(MAX_ERROR_MESSAGE_LENGTH, 'is too long')),
+			/** With `stale-head` and `unknown-head`: the relay's membership head, to rebase on. */
+			headIndex: v.optional(CounterSchema)
 		})
 	],
 	tMessage(SERVER_MESSAGE_TYPES)
@@ -175,7 +254,10 @@ export type ParseResult<T> =
 	| { ok: true; msg: T }
 	| {
 			ok: false;
-			code: typeof WsErrorCode.invalidJson | typeof WsErrorCode.invalidMessage;
+			code:
+				| typeof WsErrorCode.invalidJson
+				| typeof WsErrorCode.invalidMessage
+				| typeof WsErrorCode.tooLarge;
 			message: string;
 			/** The request id, when the frame had a usable one, so the error can echo it. */
 			id?: string;
@@ -222,9 +304,11 @@ function parseFrame<T>(raw: string, schema: v.GenericSchema<unknown, T>): ParseR
 		};
 	}
 	if (result.success) return { ok: true, msg: result.output };
+	// A field over its length cap gets its own code, so a client can tell "too big" from "wrong".
+	const tooLarge = result.issues[0]?.type === 'max_length';
 	const failure: ParseResult<T> = {
 		ok: false,
-		code: WsErrorCode.invalidMessage,
+		code: tooLarge ? WsErrorCode.tooLarge : WsErrorCode.invalidMessage,
 		message: describeIssues(result.issues)
 	};
 	const id = (json as { id?: unknown }).id;

@@ -1,4 +1,4 @@
-// Album streams on a device: the membership chain today; envelopes, outbox and snapshots to come.
+// Album streams on a device: the membership chain and doc envelopes; outbox and snapshots to come.
 
 export {
 	MembershipChain,
@@ -25,3 +25,17 @@ export {
 	signMembershipEntry,
 	hasValidMembershipSignature
 } from './membership-crypto';
+export {
+	sealEnvelope,
+	sealEphemeral,
+	openEnvelope,
+	openEphemeral,
+	membershipHeadAt,
+	EnvelopeRejected,
+	type EnvelopeRejectedCode,
+	type EpochKeys,
+	type SealEnvelopeInput,
+	type SealEphemeralInput,
+	type OpenEnvelopeContext,
+	type OpenedEnvelope
+} from './envelope';

@@ -264,8 +264,8 @@ export class MembershipChain {
 	}
 
 	/**
-	 * Removes a member (or, when `memberSignPk` is the signer's own key, leaves) with a new epoch
-	 * key sealed to everyone who stays and wrapped for every link with `linkWrapKeys`.
+	 * Removes another member with a new epoch key sealed to everyone who stays and wrapped for every
+	 * link with `linkWrapKeys`. To remove oneself, use `leave`.
 	 */
 	async removeMember(
 		by: AlbumIdentity,
@@ -278,7 +278,15 @@ export class MembershipChain {
 		return { entry, epochKey };
 	}
 
-	/** A new epoch for the same members and links (e.g. after a lost device). */
+	/**
+	 * Leaves the album (anyone but the owner). It carries no new key, so the leaver never learns the
+	 * next epoch's; the state then has `rotationDue` until a manager rotates.
+	 */
+	async leave(by: AlbumIdentity): Promise<MembershipEntry> {
+		return this.build(by, { op: 'leave' });
+	}
+
+	/** A new epoch for the same members and links (e.g. after a lost device, or after a leave). */
 	async rotate(
 		by: AlbumIdentity,
 		linkWrapKeys: ReadonlyMap<string, Uint8Array>

@@ -46,6 +46,7 @@ describe('openDatabase', () => {
 					'albums',
 					'blobs',
 					'email_codes',
+					'envelope_receipts',
 					'envelopes',
 					'membership_entries',
 					'relay_secrets',

@@ -129,13 +129,13 @@ describe('frame size', () => {
 });
 
 describe('album stream messages', () => {
-	it('are validated, then answered not-implemented until the sync work lands', async () => {
+	it('are validated, then refused until the socket authenticates', async () => {
 		const client = await connect(relay.url);
 		const albumId = toBase64Url(new Uint8Array(16).fill(3));
 		client.send({ t: 'subscribe', id: 'sub', albumId, since: 0 });
-		expect(await client.next()).toMatchObject({ t: 'error', id: 'sub', code: 'not-implemented' });
+		expect(await client.next()).toMatchObject({ t: 'error', id: 'sub', code: 'unauthenticated' });
 		client.send({ t: 'unsubscribe', albumId });
-		expect(await client.next()).toMatchObject({ t: 'error', code: 'not-implemented' });
+		expect(await client.next()).toMatchObject({ t: 'error', code: 'unauthenticated' });
 		client.socket.close();
 	});
 });

@@ -63,6 +63,16 @@ describe('membership entries', () => {
 		['an add that grants owner', { ...entries.add, role: 'owner' }, 'role: must be viewer'],
 		['an extra field', { ...role, note: 'x'.repeat(100_000) }, 'note: is not an allowed field'],
 		['a field of another op', { ...role, keyBox: b64(80) }, 'keyBox: is not an allowed field'],
+		[
+			'a leave that carries a new key',
+			{ ...entries.leave, rotation: entries.remove.rotation },
+			'rotation: is not an allowed field'
+		],
+		[
+			'a leave naming a member',
+			{ ...entries.leave, member: ownerPk },
+			'member: is not an allowed field'
+		],
 		['an oversized key box', { ...entries.add, keyBox: b64(4096) }, 'keyBox: is too long'],
 		[
 			'a bad key box in a rotation',

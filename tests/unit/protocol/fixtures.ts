@@ -66,6 +66,7 @@ export const entries = {
 		member: memberPk,
 		rotation
 	} satisfies MembershipEntry,
+	leave: { ...chained, index: 3, op: 'leave' } satisfies MembershipEntry,
 	rotate: {
 		...chained,
 		index: 4,

@@ -317,7 +317,7 @@ describe('who may sign what', () => {
 		expect(role(owner, admin, 'viewer').members.get(admin)?.role).toBe('viewer');
 	});
 
-	it('removes members only with authority, and lets anyone but the owner leave', () => {
+	it('removes members only with authority', () => {
 		const album = populated();
 		const remove = (by: string, member: string) => {
 			const staying = [...album.state.members.keys()].filter((pk) => pk !== member);
@@ -330,12 +330,24 @@ describe('who may sign what', () => {
 		expectRefused(() => remove(admin, owner), 'cannot-remove-owner');
 		expectRefused(() => remove(owner, owner), 'cannot-remove-owner');
 		expectRefused(() => remove(owner, outsider), 'unknown-member');
-		expect(remove(viewer, viewer).members.has(viewer)).toBe(false);
 		expect(remove(admin, collab).members.has(collab)).toBe(false);
 		expect(remove(owner, admin2).members.has(admin2)).toBe(false);
-		expect(remove(admin, admin).members.has(admin)).toBe(false);
-		expect(album.state.epoch).toBe(4);
-		expect([...album.state.members.keys()]).toEqual([owner]);
+		expect(album.state.epoch).toBe(2);
+		expect([...album.state.members.keys()].sort()).toEqual([owner, admin, viewer].sort());
+	});
+
+	it('refuses a self-remove: the leaver would make, and know, the next key', () => {
+		const album = populated();
+		for (const member of [viewer, collab, admin]) {
+			const staying = [...album.state.members.keys()].filter((pk) => pk !== member);
+			const error = expectRefused(
+				() => album.apply(member, { op: 'remove', member, rotation: album.rotation(staying) }),
+				'use-leave'
+			);
+			expect(error.message).toMatch(/leave/);
+		}
+		expect(album.state.members.size).toBe(5);
+		expect(album.state.epoch).toBe(0);
 	});
 
 	it('lets only the owner and admins rotate and manage links', () => {
@@ -377,6 +389,56 @@ describe('who may sign what', () => {
 		expectRefused(() => album.add(owner, b64(32, 70), 'viewer'), 'album-deleted');
 		expectRefused(() => album.apply(owner, { op: 'delete' }), 'album-deleted');
 		expect(canWriteDoc(album.state, owner, 'album', album.state.head.index)).toBe(false);
+	});
+});
+
+describe('leaving', () => {
+	it('lets any member but the owner leave, without a new key, and marks a rotation as due', () => {
+		const album = populated();
+		expect(album.state.rotationDue).toBe(false);
+		const after = album.apply(viewer, { op: 'leave' });
+		expect(after.members.has(viewer)).toBe(false);
+		expect(after.epoch).toBe(0);
+		expect(after.rotationDue).toBe(true);
+		expect(roleAt(after, viewer, after.head.index)).toBeNull();
+		expect(roleAt(after, viewer, after.head.index - 1)).toBe('viewer');
+		album.apply(admin, { op: 'leave' });
+		expect(album.state.members.has(admin)).toBe(false);
+		expectRefused(() => album.apply(owner, { op: 'leave' }), 'cannot-remove-owner');
+		expectRefused(() => album.apply(outsider, { op: 'leave' }), 'not-authorized');
+		expectRefused(() => album.apply(viewer, { op: 'leave' }), 'not-authorized');
+	});
+
+	it('keeps the current epoch writable for those who stay until a manager rotates', () => {
+		const album = populated();
+		album.apply(collab, { op: 'leave' });
+		const head = album.state.head.index;
+		// The leaver can no longer write at once; everyone else still writes in epoch 0.
+		expect(canWriteDoc(album.state, collab, `contrib:${collab}`, head)).toBe(false);
+		expect(canWriteDoc(album.state, owner, 'album', head)).toBe(true);
+		expect(epochAt(album.state, head)).toBe(0);
+		// Members can still be added meanwhile; the debt stays until a new epoch.
+		album.add(owner, b64(32, 80), 'viewer');
+		expect(album.state.rotationDue).toBe(true);
+		album.apply(owner, { op: 'rotate', rotation: album.rotation() });
+		expect(album.state.rotationDue).toBe(false);
+		expect(album.state.epoch).toBe(1);
+	});
+
+	it.each(['remove', 'link-remove'] as const)('is settled by a %s too', (op) => {
+		const album = populated();
+		album.apply(viewer, { op: 'leave' });
+		if (op === 'remove') {
+			const staying = [...album.state.members.keys()].filter((pk) => pk !== collab);
+			album.apply(owner, { op: 'remove', member: collab, rotation: album.rotation(staying) });
+		} else {
+			album.apply(owner, { op: 'link-remove', linkId, rotation: album.rotation(undefined, []) });
+		}
+		expect(album.state.rotationDue).toBe(false);
+		// A role change or link update is no rotation and settles nothing.
+		album.apply(admin2, { op: 'leave' });
+		album.apply(owner, { op: 'role', member: admin, role: 'collaborator' });
+		expect(album.state.rotationDue).toBe(true);
 	});
 });
 

@@ -80,7 +80,7 @@ describe('parseClientMessage', () => {
 		[
 			'an oversized ciphertext',
 			JSON.stringify({ t: 'post', envelope: { ...envelopes.update, ct: 'A'.repeat(1_500_000) } }),
-			'invalid-message',
+			'too-large',
 			'envelope.ct: is too long'
 		],
 		[

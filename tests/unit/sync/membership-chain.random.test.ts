@@ -7,7 +7,7 @@ import { MembershipChain, memberKeysOf, type AlbumIdentity } from '../../../src/
 import { identityFrom, linkFrom, seededRandom, type TestLink } from './helpers';
 
 const SEED = Number(process.env.MEMBERSHIP_SEED ?? 20_251_129);
-const STEPS = Number(process.env.MEMBERSHIP_STEPS ?? 60);
+const STEPS = Number(process.env.MEMBERSHIP_STEPS ?? 150);
 const ROLES: Role[] = ['viewer', 'collaborator', 'admin', 'owner'];
 
 /** A built entry, with the new epoch key when it rotates. */
@@ -32,6 +32,7 @@ describe(`random membership changes (seed ${SEED})`, () => {
 		const epochKeys = [created.epochKey];
 		let accepted = 0;
 		const refusedCodes = new Set<string>();
+		const leftSinceRotation = new Set<string>();
 
 		for (let step = 0; step < STEPS; step++) {
 			const by = pick(people);
@@ -49,6 +50,7 @@ describe(`random membership changes (seed ${SEED})`, () => {
 				}),
 				async () => ({ entry: await chain.changeRole(by, pk(target), pick(ROLES)) }),
 				() => chain.removeMember(by, pk(target), wraps),
+				async () => ({ entry: await chain.leave(by) }),
 				() => chain.rotate(by, wraps),
 				async () => ({
 					entry: await chain.addLink(
@@ -84,11 +86,18 @@ describe(`random membership changes (seed ${SEED})`, () => {
 			if (made.epochKey) epochKeys.push(made.epochKey);
 			accepted++;
 
-			// Exactly the current members hold the current epoch key, and it is the one made for it.
+			// Every current member holds the current epoch key, and it is the one made for it. Nobody
+			// else does, except someone who left since the last rotation (rotationDue says so).
+			if (made.entry.op === 'leave') leftSinceRotation.add(made.entry.by);
+			if (made.epochKey) leftSinceRotation.clear();
+			expect(chain.state.rotationDue).toBe(leftSinceRotation.size > 0);
 			for (const person of people) {
 				const keys = await chain.openEpochKeys(person);
 				const key = keys.get(chain.state.epoch);
-				expect(key !== undefined, `step ${step}`).toBe(chain.state.members.has(pk(person)));
+				const member = chain.state.members.has(pk(person));
+				const mayHold = member || leftSinceRotation.has(pk(person));
+				if (member) expect(key, `step ${step}`).toBeDefined();
+				if (!mayHold) expect(key, `step ${step}`).toBeUndefined();
 				if (key) expect(Buffer.compare(key, epochKeys[chain.state.epoch]!)).toBe(0);
 			}
 		}

@@ -178,7 +178,8 @@ describe('an album from creation to deletion', () => {
 		await accept(chain, await chain.addLink(admin, await newLink(link1), k())); // 6
 		await accept(chain, await chain.changeRole(owner, pk(collab), 'viewer')); // 7
 		await rotating(chain.removeMember(admin, pk(viewer), linkKeys)); // 8: epoch 1
-		await rotating(chain.removeMember(dave, pk(dave), linkKeys)); // 9: dave leaves, epoch 2
+		await accept(chain, await chain.leave(dave)); // 9: dave leaves, no new key yet
+		expect(chain.state.rotationDue).toBe(true);
 		await accept(chain, await chain.addLink(owner, await newLink(link2), k())); // 10
 		await accept(
 			chain,
@@ -187,8 +188,9 @@ describe('an album from creation to deletion', () => {
 				permissions: { ...uploads.permissions, upload: false }
 			})
 		); // 11
-		await rotating(chain.removeLink(owner, link2.linkId, linkKeys)); // 12: epoch 3
-		await rotating(chain.rotate(admin, linkKeys)); // 13: epoch 4
+		await rotating(chain.removeLink(owner, link2.linkId, linkKeys)); // 12: epoch 2
+		expect(chain.state.rotationDue).toBe(false);
+		await rotating(chain.rotate(admin, linkKeys)); // 13: epoch 3
 		await accept(chain, await chain.deleteAlbum(owner)); // 14
 
 		const verified = await verifyWith(chain);
@@ -196,7 +198,7 @@ describe('an album from creation to deletion', () => {
 		expect(s.head.index).toBe(14);
 		expect(Buffer.compare(s.head.hash, chain.state.head.hash)).toBe(0);
 		expect(s.deleted).toBe(true);
-		expect(s.epoch).toBe(4);
+		expect(s.epoch).toBe(3);
 		expect([...s.members.keys()].sort()).toEqual([pk(owner), pk(collab), pk(admin)].sort());
 		expect([...s.links.keys()]).toEqual([link1.linkId]);
 		expect(s.links.get(link1.linkId)?.settings.permissions.upload).toBe(false);
@@ -210,26 +212,26 @@ describe('an album from creation to deletion', () => {
 		expect(rolesOf(dave).filter((role) => role === 'viewer')).toHaveLength(4); // 5..8
 		expect(rolesOf(owner).every((role) => role === 'owner')).toBe(true);
 		// prettier-ignore
-		expect(Array.from({ length: 15 }, (_, i) => epochAt(s, i))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 2, 2, 3, 4, 4]);
+		expect(Array.from({ length: 15 }, (_, i) => epochAt(s, i))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 3, 3]);
 
 		// Epoch keys: everyone gets exactly the epochs they were sealed into.
 		const opened = async (who: AlbumIdentity) => openEpochKeys(s, verified.entries, who);
 		const ownerKeys = await opened(owner);
-		expect([...ownerKeys.keys()]).toEqual([0, 1, 2, 3, 4]);
+		expect([...ownerKeys.keys()]).toEqual([0, 1, 2, 3]);
 		for (const [epoch, key] of ownerKeys) {
 			expect(Buffer.compare(key, epochKeys[epoch]!)).toBe(0);
 		}
-		expect([...(await opened(collab)).keys()]).toEqual([0, 1, 2, 3, 4]);
-		expect([...(await opened(admin)).keys()]).toEqual([0, 1, 2, 3, 4]);
+		expect([...(await opened(collab)).keys()]).toEqual([0, 1, 2, 3]);
+		expect([...(await opened(admin)).keys()]).toEqual([0, 1, 2, 3]);
 		expect([...(await opened(viewer)).keys()]).toEqual([0]);
 		expect([...(await opened(dave)).keys()]).toEqual([0, 1]);
 		expect([...(await opened(outsider)).keys()]).toEqual([]);
 
 		const link1Keys = await openLinkEpochKeys(verified.entries, link1.linkId, link1.keys.wrapKey);
-		expect([...link1Keys.keys()]).toEqual([0, 1, 2, 3, 4]);
-		expect(Buffer.compare(link1Keys.get(4)!, epochKeys[4]!)).toBe(0);
+		expect([...link1Keys.keys()]).toEqual([0, 1, 2, 3]);
+		expect(Buffer.compare(link1Keys.get(3)!, epochKeys[3]!)).toBe(0);
 		const link2Keys = await openLinkEpochKeys(verified.entries, link2.linkId, link2.keys.wrapKey);
-		expect([...link2Keys.keys()]).toEqual([2]);
+		expect([...link2Keys.keys()]).toEqual([1]);
 		// A wrong password gives a wrong wrap key: nothing opens.
 		expect((await openLinkEpochKeys(verified.entries, link1.linkId, link2.keys.wrapKey)).size).toBe(
 			0
@@ -253,6 +255,39 @@ describe('an album from creation to deletion', () => {
 		}
 		expect([...(await chain.openEpochKeys(viewer)).keys()]).toEqual([0]);
 		expect([...(await chain.openEpochKeys(collab)).keys()]).toEqual([0, 1]);
+	});
+});
+
+describe('leaving', () => {
+	it('gives the leaver no key of the epoch a manager starts after the leave', async () => {
+		const { chain, epochKey } = await MembershipChain.createAlbum(owner);
+		await accept(chain, await chain.addMember(owner, memberKeysOf(admin), 'admin', epochKey));
+		await accept(chain, await chain.addMember(owner, memberKeysOf(dave), 'viewer', epochKey));
+		const leave = await chain.leave(dave);
+		expect(Object.keys(leave).sort()).toEqual(['albumId', 'by', 'index', 'op', 'prev', 'sig']);
+		await accept(chain, leave);
+		expect(chain.state.members.has(pk(dave))).toBe(false);
+		expect(chain.state.epoch).toBe(0);
+		expect(chain.state.rotationDue).toBe(true);
+
+		const { entry, epochKey: next } = await chain.rotate(admin, new Map());
+		await accept(chain, entry);
+		expect(chain.state.rotationDue).toBe(false);
+		expect([...(await chain.openEpochKeys(dave)).keys()]).toEqual([0]);
+		const adminKeys = await chain.openEpochKeys(admin);
+		expect(Buffer.compare(adminKeys.get(1)!, next)).toBe(0);
+		// The verifier reaches the same state from genesis.
+		const verified = await verifyWith(chain);
+		expect(verified.state.rotationDue).toBe(false);
+		expect(verified.state.members.has(pk(dave))).toBe(false);
+	});
+
+	it('refuses to build a self-remove or an owner leaving', async () => {
+		const { chain, epochKey } = await MembershipChain.createAlbum(owner);
+		await accept(chain, await chain.addMember(owner, memberKeysOf(dave), 'admin', epochKey));
+		await expectRule(() => chain.removeMember(dave, pk(dave), new Map()), 'use-leave');
+		await expectRule(() => chain.leave(owner), 'cannot-remove-owner');
+		await expectRule(() => chain.leave(outsider), 'not-authorized');
 	});
 });
 

@@ -1,0 +1,252 @@
+// Albums in SQLite: membership chains, stored envelopes, the newest snapshot per doc, receipts, catch-up pages.
+
+import type { MembershipEntry } from '../../src/lib/protocol';
+import type { RelayDatabase } from './db';
+
+export interface AlbumRow {
+	albumId: string;
+	headIndex: number;
+	epoch: number;
+	lastSeq: number;
+	ownerAccountId: string | null;
+	deleted: boolean;
+}
+
+export interface StoredChainEntry {
+	seq: number;
+	hash: Uint8Array;
+	/** The entry as the author sent it (JSON text), checked when it was appended. */
+	json: string;
+}
+
+/** A stored item in album seq order, as catch-up reads it. */
+export interface StreamRow {
+	seq: number;
+	kind: 'membership' | 'envelope';
+	json: string;
+}
+
+/** What a post stores: an update, or a snapshot that replaces its doc's snapshot and compacts. */
+export interface NewEnvelope {
+	albumId: string;
+	docId: string;
+	epoch: number;
+	signer: string;
+	hash: Uint8Array;
+	json: string;
+	/** Set for snapshots: the album seq the snapshot covers. */
+	covers: number | null;
+}
+
+interface AlbumDbRow {
+	album_id: string;
+	head_index: number;
+	epoch: number;
+	last_seq: number;
+	owner_account_id: string | null;
+	deleted_at: number | null;
+}
+
+/**
+ * Every write runs in one IMMEDIATE transaction with its seq; with synchronous=FULL the row is on
+ * disk when the method returns, so the caller may acknowledge it (I8).
+ */
+export class AlbumStore {
+	private readonly statements;
+
+	constructor(private readonly db: RelayDatabase) {
+		this.statements = {
+			album: db.prepare('SELECT * FROM albums WHERE album_id = ?'),
+			chain: db.prepare(
+				'SELECT seq, hash, entry FROM membership_entries WHERE album_id = ? ORDER BY chain_index'
+			),
+			entryAt: db.prepare(
+				'SELECT seq, hash, entry FROM membership_entries WHERE album_id = ? AND chain_index = ?'
+			),
+			insertAlbum: db.prepare(
+				`INSERT INTO albums (album_id, head_index, head_hash, epoch, last_seq, created_at, owner_account_id)
+				VALUES (?, 0, ?, 0, 0, ?, ?)`
+			),
+			nextSeq: db.prepare(
+				'UPDATE albums SET last_seq = last_seq + 1 WHERE album_id = ? RETURNING last_seq'
+			),
+			setHead: db.prepare(
+				`UPDATE albums SET head_index = ?, head_hash = ?, epoch = ?,
+					deleted_at = CASE WHEN ? THEN COALESCE(deleted_at, ?) ELSE deleted_at END
+				WHERE album_id = ?`
+			),
+			insertEntry: db.prepare(
+				`INSERT INTO membership_entries (album_id, chain_index, seq, hash, signer, op, entry, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+			),
+			receipt: db.prepare('SELECT seq FROM envelope_receipts WHERE album_id = ? AND hash = ?'),
+			insertReceipt: db.prepare(
+				'INSERT INTO envelope_receipts (album_id, hash, seq) VALUES (?, ?, ?)'
+			),
+			insertEnvelope: db.prepare(
+				`INSERT INTO envelopes (album_id, seq, doc_id, epoch, signer, hash, envelope, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+			),
+			snapshotCovers: db.prepare('SELECT covers FROM snapshots WHERE album_id = ? AND doc_id = ?'),
+			upsertSnapshot: db.prepare(
+				`INSERT INTO snapshots (album_id, doc_id, seq, covers, epoch, signer, hash, envelope, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (album_id, doc_id) DO UPDATE SET seq = excluded.seq, covers = excluded.covers,
+					epoch = excluded.epoch, signer = excluded.signer, hash = excluded.hash,
+					envelope = excluded.envelope, received_at = excluded.received_at`
+			),
+			compact: db.prepare('DELETE FROM envelopes WHERE album_id = ? AND doc_id = ? AND seq <= ?'),
+			// One page of catch-up in album seq order: membership entries, the newest snapshot of each
+			// doc, and the updates no snapshot covers. Keyset-paged on seq, so each page is a short
+			// query of its own and writes can run between pages.
+			page: db.prepare(
+				`SELECT seq, 'membership' AS kind, entry AS json FROM membership_entries
+					WHERE album_id = @albumId AND seq > @after
+				UNION ALL
+				SELECT seq, 'envelope', envelope FROM snapshots
+					WHERE album_id = @albumId AND seq > @after
+				UNION ALL
+				SELECT e.seq, 'envelope', e.envelope FROM envelopes e
+					LEFT JOIN snapshots s ON s.album_id = e.album_id AND s.doc_id = e.doc_id
+					WHERE e.album_id = @albumId AND e.seq > @after AND (s.covers IS NULL OR e.seq > s.covers)
+				ORDER BY seq LIMIT @limit`
+			)
+		};
+	}
+
+	album(albumId: string): AlbumRow | undefined {
+		const row = this.statements.album.get(albumId) as AlbumDbRow | undefined;
+		return (
+			row && {
+				albumId: row.album_id,
+				headIndex: row.head_index,
+				epoch: row.epoch,
+				lastSeq: row.last_seq,
+				ownerAccountId: row.owner_account_id,
+				deleted: row.deleted_at !== null
+			}
+		);
+	}
+
+	chain(albumId: string): StoredChainEntry[] {
+		const rows = this.statements.chain.all(albumId) as {
+			seq: number;
+			hash: Buffer;
+			entry: string;
+		}[];
+		return rows.map((row) => ({ seq: row.seq, hash: new Uint8Array(row.hash), json: row.entry }));
+	}
+
+	entryAt(albumId: string, index: number): StoredChainEntry | undefined {
+		const row = this.statements.entryAt.get(albumId, index) as
+			{ seq: number; hash: Buffer; entry: string } | undefined;
+		return row && { seq: row.seq, hash: new Uint8Array(row.hash), json: row.entry };
+	}
+
+	/**
+	 * Stores a membership entry at the next seq and moves the head (creating the album for a
+	 * genesis). `head` is the state after the entry: its hash, epoch and deleted flag.
+	 */
+	appendEntry(
+		entry: MembershipEntry,
+		json: string,
+		head: { hash: Uint8Array; epoch: number; deleted: boolean },
+		ownerAccountId: string | null
+	): number {
+		return this.db
+			.transaction(() => {
+				const now = Date.now();
+				const hash = Buffer.from(head.hash);
+				if (entry.op === 'create') {
+					this.statements.insertAlbum.run(entry.albumId, hash, now, ownerAccountId);
+				}
+				const seq = this.nextSeq(entry.albumId);
+				this.statements.setHead.run(
+					entry.index,
+					hash,
+					head.epoch,
+					head.deleted ? 1 : 0,
+					now,
+					entry.albumId
+				);
+				this.statements.insertEntry.run(
+					entry.albumId,
+					entry.index,
+					seq,
+					hash,
+					entry.by,
+					entry.op,
+					json,
+					now
+				);
+				return seq;
+			})
+			.immediate();
+	}
+
+	/** The seq an envelope with this signing-bytes hash was stored at, if it ever was. */
+	receipt(albumId: string, hash: Uint8Array): number | undefined {
+		const row = this.statements.receipt.get(albumId, Buffer.from(hash)) as
+			{ seq: number } | undefined;
+		return row?.seq;
+	}
+
+	/** The `covers` of the doc's stored snapshot, if it has one. */
+	snapshotCovers(albumId: string, docId: string): number | undefined {
+		const row = this.statements.snapshotCovers.get(albumId, docId) as
+			{ covers: number } | undefined;
+		return row?.covers;
+	}
+
+	/**
+	 * Stores an envelope at the next seq with its receipt. A snapshot replaces the doc's snapshot
+	 * and drops the doc's updates it covers, in the same transaction.
+	 */
+	insertEnvelope(envelope: NewEnvelope): number {
+		return this.db
+			.transaction(() => {
+				const now = Date.now();
+				const hash = Buffer.from(envelope.hash);
+				const seq = this.nextSeq(envelope.albumId);
+				this.statements.insertReceipt.run(envelope.albumId, hash, seq);
+				if (envelope.covers === null) {
+					this.statements.insertEnvelope.run(
+						envelope.albumId,
+						seq,
+						envelope.docId,
+						envelope.epoch,
+						envelope.signer,
+						hash,
+						envelope.json,
+						now
+					);
+				} else {
+					this.statements.upsertSnapshot.run(
+						envelope.albumId,
+						envelope.docId,
+						seq,
+						envelope.covers,
+						envelope.epoch,
+						envelope.signer,
+						hash,
+						envelope.json,
+						now
+					);
+					this.statements.compact.run(envelope.albumId, envelope.docId, envelope.covers);
+				}
+				return seq;
+			})
+			.immediate();
+	}
+
+	/** Up to `limit` stored items with seq > `after`, in seq order. */
+	page(albumId: string, after: number, limit: number): StreamRow[] {
+		return this.statements.page.all({ albumId, after, limit }) as StreamRow[];
+	}
+
+	private nextSeq(albumId: string): number {
+		const row = this.statements.nextSeq.get(albumId) as { last_seq: number } | undefined;
+		if (!row) throw new Error(`album ${albumId} vanished during a write`);
+		return row.last_seq;
+	}
+}

@@ -1,0 +1,426 @@
+// The relay's side of album streams: checks every entry and envelope, orders them by seq, stores, fans out, serves catch-up.
+
+import { getSodium, isValidSignature } from '../../src/lib/crypto';
+import {
+	albumIdPreimage,
+	applyMembershipEntry,
+	canWriteDoc,
+	CATCH_UP_HIGH_WATER_BYTES,
+	CATCH_UP_PAGE_ITEMS,
+	checkAlbumIdBinding,
+	envelopeSigningBytes,
+	epochAt,
+	fromBase64Url,
+	HASH_BYTES,
+	MAX_SUBSCRIPTIONS_PER_SOCKET,
+	membershipHashBytes,
+	MembershipRuleError,
+	membershipSigningBytes,
+	toBase64Url,
+	WsErrorCode,
+	type Envelope,
+	type MembershipEntry,
+	type MembershipState,
+	type ServerMessage,
+	type UnsignedMembershipEntry
+} from '../../src/lib/protocol';
+import { AlbumStore, type StreamRow } from './album-store';
+import type { AccountStore } from './account-store';
+import type { ClientConnection, Subscription } from './connection';
+import type { Logger } from './log';
+import { MembershipCache } from './membership-cache';
+import { planOf } from './plans';
+
+/** A refusal to send back as an `error` frame. */
+export class StreamError extends Error {
+	constructor(
+		readonly code: string,
+		message: string,
+		readonly headIndex?: number
+	) {
+		super(message);
+		this.name = 'StreamError';
+	}
+}
+
+type EntryFrame = Extract<ServerMessage, { t: 'entry' }>;
+
+/** Who is writing: the signer key the socket authenticated with, and its account. */
+export interface Writer {
+	signPk: string;
+	accountId: string;
+}
+
+export class AlbumStreams {
+	readonly store: AlbumStore;
+	readonly states: MembershipCache;
+	/** Sockets following each album (catching up or live). */
+	private readonly followers = new Map<string, Set<ClientConnection>>();
+
+	constructor(
+		store: AlbumStore,
+		private readonly accounts: AccountStore,
+		private readonly log: Logger
+	) {
+		this.store = store;
+		this.states = new MembershipCache(store);
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Membership entries
+
+	/**
+	 * Appends a membership entry on the album's head and returns its seq once it is committed.
+	 * A resend of an entry already in the chain gets its first seq back.
+	 */
+	async appendMembership(entry: MembershipEntry, writer: Writer): Promise<number> {
+		if (entry.by !== writer.signPk) throw wrongSigner();
+		const { sig, ...unsigned } = entry;
+		const signed = await isValidSignature(
+			fromBase64Url(sig),
+			membershipSigningBytes(unsigned as UnsignedMembershipEntry),
+			fromBase64Url(entry.by)
+		);
+		if (!signed) {
+			throw new StreamError(
+				WsErrorCode.badSignature,
+				'This change is not signed by the key it names; it was not accepted.'
+			);
+		}
+		const sodium = await getSodium();
+		const hash = sodium.crypto_generichash(HASH_BYTES, membershipHashBytes(entry), null);
+		const albumIdDigest =
+			entry.op === 'create'
+				? sodium.crypto_generichash(HASH_BYTES, albumIdPreimage(entry), null)
+				: null;
+
+		// From here on nothing awaits: reading the head, checking and committing happen in one tick,
+		// so no other message can append in between.
+		if (entry.op === 'create') {
+			const known = this.store.entryAt(entry.albumId, 0);
+			if (known) {
+				if (sameBytes(known.hash, hash)) return known.seq;
+				throw new StreamError(WsErrorCode.albumExists, 'An album with this id already exists.');
+			}
+		}
+		const state = entry.op === 'create' ? null : this.requireState(entry.albumId);
+		if (state) {
+			const head = state.head.index;
+			if (entry.index <= head) {
+				const known = this.store.entryAt(entry.albumId, entry.index);
+				if (known && sameBytes(known.hash, hash)) return known.seq;
+				throw staleHead(head);
+			}
+			if (entry.index > head + 1) {
+				throw new StreamError(
+					WsErrorCode.unknownHead,
+					`This change builds on album history the relay does not have (it is at ${head}).`,
+					head
+				);
+			}
+			if (entry.prev !== toBase64Url(state.head.hash)) throw staleHead(head);
+		}
+
+		let next: MembershipState;
+		try {
+			if (albumIdDigest && entry.op === 'create') checkAlbumIdBinding(entry, albumIdDigest);
+			next = applyMembershipEntry(state, entry, hash);
+		} catch (error) {
+			if (error instanceof MembershipRuleError) throw new StreamError(error.code, error.message);
+			throw error;
+		}
+		if (state && (entry.op === 'add' || entry.op === 'link-add')) this.checkSharing(state);
+
+		const seq = this.store.appendEntry(
+			entry,
+			JSON.stringify(entry),
+			{ hash, epoch: next.epoch, deleted: next.deleted },
+			entry.op === 'create' ? writer.accountId : null
+		);
+		this.states.set(entry.albumId, next);
+		this.fanOut(entry.albumId, entryFrame(entry.albumId, seq, 'membership', JSON.stringify(entry)));
+		this.dropFormerMembers(entry.albumId, next);
+		return seq;
+	}
+
+	/** Sharing (adding people or links) needs the album owner's plan to include it. */
+	private checkSharing(state: MembershipState): void {
+		const ownerAccountId = this.store.album(state.albumId)?.ownerAccountId ?? null;
+		const owner = ownerAccountId === null ? undefined : this.accounts.findById(ownerAccountId);
+		if (!owner) {
+			throw new StreamError(
+				WsErrorCode.planNoSharing,
+				'This album cannot be shared: its owner no longer has an account here.'
+			);
+		}
+		const plan = planOf(owner.plan);
+		if (!plan.sharing) {
+			throw new StreamError(
+				WsErrorCode.planNoSharing,
+				`The album owner's ${plan.name} plan does not include sharing. Upgrade the plan to share albums.`
+			);
+		}
+	}
+
+	/** Sockets of people no longer in the album stop following it at once (I3). */
+	private dropFormerMembers(albumId: string, state: MembershipState): void {
+		const followers = this.followers.get(albumId);
+		if (!followers) return;
+		for (const connection of [...followers]) {
+			const signPk = connection.principal?.signPk;
+			if (signPk !== undefined && state.members.has(signPk)) continue;
+			this.unfollow(connection, albumId);
+			this.log.debug({ albumId }, 'a former member stops following an album');
+			connection.send({ t: 'unsubscribed', albumId, reason: 'removed' });
+		}
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Envelopes
+
+	/** Stores an update or snapshot and returns its seq (the first seq for a resend). */
+	async post(envelope: Envelope, writer: Writer): Promise<number> {
+		const hash = await this.checkSigned(envelope, writer);
+		const state = this.requireState(envelope.albumId);
+		const receipt = this.store.receipt(envelope.albumId, hash);
+		if (receipt !== undefined) return receipt;
+		this.checkWrite(state, envelope);
+
+		let covers: number | null = null;
+		if (envelope.kind === 'snapshot') {
+			covers = envelope.covers;
+			const lastSeq = this.store.album(envelope.albumId)?.lastSeq ?? 0;
+			if (covers > lastSeq) {
+				throw new StreamError(
+					WsErrorCode.badCovers,
+					`This snapshot claims to cover seq ${covers}, but the album is at seq ${lastSeq}.`
+				);
+			}
+			const stored = this.store.snapshotCovers(envelope.albumId, envelope.docId);
+			if (stored !== undefined && stored > covers) {
+				throw new StreamError(
+					WsErrorCode.staleSnapshot,
+					`A newer snapshot of this doc (covering seq ${stored}) is already stored.`
+				);
+			}
+		}
+		const json = JSON.stringify(envelope);
+		const seq = this.store.insertEnvelope({
+			albumId: envelope.albumId,
+			docId: envelope.docId,
+			epoch: envelope.epoch,
+			signer: envelope.by,
+			hash,
+			json,
+			covers
+		});
+		this.fanOut(envelope.albumId, entryFrame(envelope.albumId, seq, 'envelope', json));
+		return seq;
+	}
+
+	/** Checks an ephemeral envelope like a post and forwards it to the album's other live followers. */
+	async ephemeral(envelope: Envelope, writer: Writer, from: ClientConnection): Promise<void> {
+		await this.checkSigned(envelope, writer);
+		this.checkWrite(this.requireState(envelope.albumId), envelope);
+		const frame: EntryFrame = {
+			t: 'entry',
+			albumId: envelope.albumId,
+			seq: null,
+			item: { type: 'envelope', envelope }
+		};
+		this.fanOut(envelope.albumId, JSON.stringify(frame), from);
+	}
+
+	/** Signature by `by`, `by` = the writer; returns the hash of the signing bytes (dedupe key). */
+	private async checkSigned(envelope: Envelope, writer: Writer): Promise<Uint8Array> {
+		if (envelope.by !== writer.signPk) throw wrongSigner();
+		const bytes = envelopeSigningBytes(envelope, envelope.nonce, envelope.ct);
+		const signed = await isValidSignature(
+			fromBase64Url(envelope.sig),
+			bytes,
+			fromBase64Url(envelope.by)
+		);
+		if (!signed) {
+			throw new StreamError(
+				WsErrorCode.badSignature,
+				'This update is not signed by the key it names; it was not accepted.'
+			);
+		}
+		const sodium = await getSodium();
+		return sodium.crypto_generichash(HASH_BYTES, bytes, null);
+	}
+
+	/** DESIGN's envelope checks against the head: album alive, head known, epoch current, doc writer. */
+	private checkWrite(state: MembershipState, envelope: Envelope): void {
+		const head = state.head.index;
+		if (state.deleted) {
+			throw new StreamError(WsErrorCode.albumDeleted, 'This album was deleted.');
+		}
+		if (envelope.chainIndex > head) {
+			throw new StreamError(
+				WsErrorCode.unknownHead,
+				`This update names album history the relay does not have (it is at ${head}).`,
+				head
+			);
+		}
+		if (envelope.epoch !== state.epoch) {
+			throw new StreamError(
+				WsErrorCode.staleEpoch,
+				`This update is encrypted under key epoch ${envelope.epoch}, but the album is at epoch ${state.epoch}. Catch up and encrypt it again.`,
+				head
+			);
+		}
+		if (epochAt(state, envelope.chainIndex) !== envelope.epoch) {
+			throw new StreamError(
+				WsErrorCode.wrongEpoch,
+				`This update names history position ${envelope.chainIndex}, which is before key epoch ${envelope.epoch} began.`,
+				head
+			);
+		}
+		// The writer must hold the right now (a demoted collaborator writes no more) and at the head
+		// they wrote under (what every client checks).
+		if (
+			!canWriteDoc(state, envelope.by, envelope.docId, head) ||
+			!canWriteDoc(state, envelope.by, envelope.docId, envelope.chainIndex)
+		) {
+			throw new StreamError(
+				WsErrorCode.notAuthorized,
+				'You may not change this part of the album.'
+			);
+		}
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Subscriptions
+
+	/**
+	 * Sends what the album holds after `since` in seq order, then `caught-up`, then live entries.
+	 * Catch-up reads the database a page at a time and waits for the socket to drain when it falls
+	 * behind; live entries committed meanwhile are not sent to it directly but read from the
+	 * database, and the switch to live happens in the same tick as the read that finds nothing
+	 * newer, so nothing is missed or sent twice.
+	 */
+	async subscribe(
+		connection: ClientConnection,
+		albumId: string,
+		since: number,
+		id: string | undefined
+	): Promise<void> {
+		const signPk = connection.principal?.signPk;
+		const state = this.requireState(albumId);
+		if (signPk === undefined || !state.members.has(signPk)) {
+			throw new StreamError(WsErrorCode.notAMember, 'You are not a member of this album.');
+		}
+		if (
+			!connection.subscriptions.has(albumId) &&
+			connection.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET
+		) {
+			throw new StreamError(
+				WsErrorCode.tooManySubscriptions,
+				`One connection can follow at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} albums.`
+			);
+		}
+		this.unfollow(connection, albumId);
+		const subscription: Subscription = { live: false, cancelled: false };
+		connection.subscriptions.set(albumId, subscription);
+		let followers = this.followers.get(albumId);
+		if (!followers) this.followers.set(albumId, (followers = new Set()));
+		followers.add(connection);
+
+		let cursor = since;
+		for (;;) {
+			if (subscription.cancelled || !connection.open) return;
+			const rows = this.store.page(albumId, cursor, CATCH_UP_PAGE_ITEMS);
+			if (rows.length === 0) {
+				const lastSeq = this.store.album(albumId)?.lastSeq ?? cursor;
+				subscription.live = true;
+				connection.send({
+					t: 'caught-up',
+					...(id === undefined ? {} : { id }),
+					albumId,
+					seq: lastSeq
+				});
+				return;
+			}
+			for (const row of rows) {
+				const frame = rowFrame(albumId, row);
+				if (connection.socket.bufferedAmount > CATCH_UP_HIGH_WATER_BYTES) {
+					// Wait until the socket has taken this frame, so a slow reader holds at most the
+					// high-water mark plus one frame in the relay's memory.
+					await connection.sendAndFlush(frame);
+					if (subscription.cancelled || !connection.open) return;
+				} else {
+					connection.sendText(frame);
+				}
+			}
+			cursor = rows[rows.length - 1]!.seq;
+		}
+	}
+
+	/** Stops following; true when the socket was following the album. */
+	unfollow(connection: ClientConnection, albumId: string): boolean {
+		const subscription = connection.subscriptions.get(albumId);
+		if (!subscription) return false;
+		subscription.cancelled = true;
+		connection.subscriptions.delete(albumId);
+		const followers = this.followers.get(albumId);
+		followers?.delete(connection);
+		if (followers?.size === 0) this.followers.delete(albumId);
+		return true;
+	}
+
+	/** A closed socket follows nothing. */
+	disconnect(connection: ClientConnection): void {
+		for (const albumId of [...connection.subscriptions.keys()]) this.unfollow(connection, albumId);
+	}
+
+	/** Sends a frame to every live follower (but `except`); followers still catching up read it from the database. */
+	private fanOut(albumId: string, frame: string, except?: ClientConnection): void {
+		const followers = this.followers.get(albumId);
+		if (!followers) return;
+		for (const connection of followers) {
+			if (connection === except) continue;
+			if (connection.subscriptions.get(albumId)?.live) connection.sendText(frame);
+		}
+	}
+
+	private requireState(albumId: string): MembershipState {
+		const state = this.states.get(albumId);
+		if (!state) throw new StreamError(WsErrorCode.albumNotFound, 'This album does not exist.');
+		return state;
+	}
+}
+
+function wrongSigner(): StreamError {
+	return new StreamError(
+		WsErrorCode.wrongSigner,
+		'This is signed with a key that is not your account’s; it was not accepted.'
+	);
+}
+
+function staleHead(headIndex: number): StreamError {
+	return new StreamError(
+		WsErrorCode.staleHead,
+		`Someone changed the album first (it is now at ${headIndex}). Catch up and try again.`,
+		headIndex
+	);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+	return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** An `entry` frame around stored JSON, without parsing it again. */
+function entryFrame(
+	albumId: string,
+	seq: number,
+	type: 'membership' | 'envelope',
+	json: string
+): string {
+	const field = type === 'membership' ? 'entry' : 'envelope';
+	return `{"t":"entry","albumId":${JSON.stringify(albumId)},"seq":${seq},"item":{"type":"${type}","${field}":${json}}}`;
+}
+
+function rowFrame(albumId: string, row: StreamRow): string {
+	return entryFrame(albumId, row.seq, row.kind, row.json);
+}

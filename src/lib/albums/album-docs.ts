@@ -1,0 +1,158 @@
+// The layout of an album's Yjs docs (album, contrib, activity, inbox) and validated reads of each.
+
+import * as v from 'valibot';
+import * as Y from 'yjs';
+import { PublicKeySchema } from '../protocol';
+import { PhotoIdSchema, readPhotoRef, type PhotoRef } from './photo-ref';
+
+/** The album doc: settings that only the owner and admins write. */
+export const ALBUM_DOC_ID = 'album';
+
+export const contribDocId = (memberPk: string): string => `contrib:${memberPk}`;
+export const activityDocId = (memberPk: string): string => `activity:${memberPk}`;
+export const inboxDocId = (linkId: string): string => `inbox:${linkId}`;
+
+/** Names of the root types in each doc. Changing one orphans every existing album's data. */
+export const Root = {
+	/** album: Y.Map of AlbumMeta fields. */
+	meta: 'meta',
+	/** album: Y.Map photoId -> true. */
+	hidden: 'hidden',
+	/** album: Y.Map of AlbumSettings fields. */
+	settings: 'settings',
+	/** contrib and inbox: Y.Map photoId -> PhotoRef (a plain JSON value). */
+	photos: 'photos',
+	/** activity: Y.Map commentId -> Comment. */
+	comments: 'comments',
+	/** activity: Y.Map photoId -> one emoji (this member's reaction). */
+	reactions: 'reactions'
+} as const;
+
+export const ALBUM_SORTS = ['oldest-first', 'newest-first'] as const;
+export type AlbumSort = (typeof ALBUM_SORTS)[number];
+
+export const MAX_ALBUM_NAME_LENGTH = 200;
+export const MAX_DESCRIPTION_LENGTH = 5000;
+export const MAX_COMMENT_LENGTH = 4000;
+export const MAX_REACTION_LENGTH = 16;
+
+export interface AlbumMeta {
+	name: string;
+	description: string;
+	/** The photo shown on the album's card, or null for the first one in the view. */
+	coverPhotoId: string | null;
+	sort: AlbumSort;
+}
+
+export interface AlbumSettings {
+	/** Members may comment and react. */
+	comments: boolean;
+}
+
+export const DEFAULT_META: AlbumMeta = {
+	name: '',
+	description: '',
+	coverPhotoId: null,
+	sort: 'oldest-first'
+};
+
+export const DEFAULT_SETTINGS: AlbumSettings = { comments: true };
+
+const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+
+export const AlbumNameSchema = text(MAX_ALBUM_NAME_LENGTH);
+export const DescriptionSchema = text(MAX_DESCRIPTION_LENGTH);
+export const AlbumSortSchema = v.picklist(ALBUM_SORTS);
+
+export const CommentSchema = v.strictObject({
+	id: PhotoIdSchema,
+	/** The photo commented on, or null for a comment on the album. */
+	photoId: v.nullable(PhotoIdSchema),
+	text: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_COMMENT_LENGTH)),
+	at: v.pipe(v.number(), v.safeInteger()),
+	by: PublicKeySchema
+});
+export type Comment = v.InferOutput<typeof CommentSchema>;
+
+export const ReactionSchema = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_REACTION_LENGTH));
+
+/** A field of a Y.Map if it passes `schema`, else the fallback: writers can store anything. */
+function field<T>(
+	map: Y.Map<unknown>,
+	key: string,
+	schema: v.GenericSchema<unknown, T>,
+	fallback: T
+): T {
+	const result = v.safeParse(schema, map.get(key));
+	return result.success ? result.output : fallback;
+}
+
+export function readMeta(doc: Y.Doc): AlbumMeta {
+	const meta = doc.getMap<unknown>(Root.meta);
+	return {
+		name: field(meta, 'name', AlbumNameSchema, DEFAULT_META.name),
+		description: field(meta, 'description', DescriptionSchema, DEFAULT_META.description),
+		coverPhotoId: field(meta, 'coverPhotoId', v.nullable(PhotoIdSchema), null),
+		sort: field(meta, 'sort', AlbumSortSchema, DEFAULT_META.sort)
+	};
+}
+
+export function readSettings(doc: Y.Doc): AlbumSettings {
+	const settings = doc.getMap<unknown>(Root.settings);
+	return { comments: field(settings, 'comments', v.boolean(), DEFAULT_SETTINGS.comments) };
+}
+
+/** Hidden photo ids; only `true` values count, so a stray value never hides anything. */
+export function readHidden(doc: Y.Doc): Set<string> {
+	const hidden = new Set<string>();
+	for (const [id, value] of doc.getMap<unknown>(Root.hidden)) {
+		if (value === true) hidden.add(id);
+	}
+	return hidden;
+}
+
+/**
+ * Validated PhotoRefs of a contrib or inbox doc. An entry counts only if it is a valid PhotoRef
+ * stored under its own id and added by the doc's writer (`writerPk`): anything else a writer put
+ * in their doc is ignored. `cache` remembers verdicts per stored value (Yjs hands out the same
+ * object until the entry changes), so re-reading a large doc does not re-validate it.
+ */
+export function readPhotos(
+	doc: Y.Doc,
+	writerPk: string | null,
+	cache: WeakMap<object, PhotoRef | null>
+): PhotoRef[] {
+	const photos: PhotoRef[] = [];
+	for (const [key, value] of doc.getMap<unknown>(Root.photos)) {
+		if (typeof value !== 'object' || value === null) continue;
+		let ref = cache.get(value);
+		if (ref === undefined) {
+			ref = readPhotoRef(value);
+			cache.set(value, ref);
+		}
+		if (ref && ref.id === key && ref.addedBy === writerPk) photos.push(ref);
+	}
+	return photos;
+}
+
+export interface Activity {
+	comments: Comment[];
+	/** photoId -> emoji. */
+	reactions: Map<string, string>;
+}
+
+/** Validated comments and reactions of one member's activity doc. */
+export function readActivity(doc: Y.Doc, memberPk: string): Activity {
+	const comments: Comment[] = [];
+	for (const [key, value] of doc.getMap<unknown>(Root.comments)) {
+		const result = v.safeParse(CommentSchema, value);
+		if (result.success && result.output.id === key && result.output.by === memberPk) {
+			comments.push(result.output);
+		}
+	}
+	const reactions = new Map<string, string>();
+	for (const [photoId, value] of doc.getMap<unknown>(Root.reactions)) {
+		if (v.is(PhotoIdSchema, photoId) && v.is(ReactionSchema, value)) reactions.set(photoId, value);
+	}
+	return { comments, reactions };
+}

@@ -1,0 +1,867 @@
+// One album on a device: opens it from the local database, follows its stream, applies verified items, sends local edits.
+
+import { deriveDocKey } from '../../crypto';
+import { AlbumModel, activityDocId } from '../../albums';
+import type { TesseraDB } from '../../local/db';
+import {
+	WsErrorCode,
+	canWriteDoc,
+	type Envelope,
+	type MembershipState,
+	type Role
+} from '../../protocol';
+import {
+	EnvelopeRejected,
+	membershipHeadAt,
+	openEnvelope,
+	openEphemeral,
+	sealEnvelope,
+	sealEphemeral
+} from '../envelope';
+import { MembershipChain, memberKeysOf, type AlbumIdentity } from '../membership-chain';
+import { systemClock, type Clock, type TimerHandle } from './clock';
+import { LocalAlbum } from './local-album';
+import { Outbox, type PendingWrite } from './outbox';
+import {
+	DEFAULT_PRESENCE_TTL_MS,
+	PresenceBoard,
+	decodePresence,
+	encodePresence,
+	type PresentMember
+} from './presence';
+import {
+	ConnectionLost,
+	RelayRefusal,
+	type AlbumFrame,
+	type AlbumFollower,
+	type RelayConnection
+} from './relay-connection';
+import { soleTab, type TabCoordinator } from './tabs';
+
+/** When a writer of a doc posts a snapshot of it (DESIGN: a few hundred updates or ~1 MB). */
+export interface SnapshotPolicy {
+	updates: number;
+	bytes: number;
+}
+
+export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { updates: 300, bytes: 1024 * 1024 };
+
+/** Updates of a doc applied locally before its compacted state in the database is rewritten. */
+const DEFAULT_LOCAL_COMPACTION = 100;
+
+/** Writes sent at once per album: well under the relay's MAX_PENDING_FRAMES_PER_SOCKET. */
+const MAX_IN_FLIGHT = 16;
+
+/** Re-seals of one write in a row before it is given up as refused (a relay that keeps refusing). */
+const MAX_RESEALS = 8;
+
+export type AlbumSyncErrorCode =
+	/** The relay served history that does not verify, or goes back: this album stops syncing. */
+	| 'untrusted-history'
+	| 'not-a-member'
+	| 'album-not-found'
+	/** The device database failed while applying an item; reopen the album to go on. */
+	| 'storage';
+
+export class AlbumSyncError extends Error {
+	constructor(
+		readonly code: AlbumSyncErrorCode,
+		message: string
+	) {
+		super(message);
+		this.name = 'AlbumSyncError';
+	}
+}
+
+/** A local write the relay refused for good; it stays in this device's doc until reloaded. */
+export interface RefusedWrite {
+	docId: string;
+	code: string;
+	message: string;
+}
+
+export interface AlbumSyncOptions {
+	db: TesseraDB;
+	albumId: string;
+	identity: AlbumIdentity;
+	connection: RelayConnection;
+	clock?: Clock;
+	random?: () => number;
+	tabs?: TabCoordinator;
+	snapshotPolicy?: SnapshotPolicy;
+	/** Updates per doc before its compacted local state is rewritten (default 100). */
+	localCompaction?: number;
+	presenceTtlMs?: number;
+}
+
+export interface AlbumSyncEvents {
+	/** The model changed (remote items applied, membership moved, caught up). */
+	change?: () => void;
+	refused?: (write: RefusedWrite) => void;
+	/** A queued write was sealed again under a newer head or epoch (after stale-epoch). */
+	resealed?: (docId: string) => void;
+	error?: (error: AlbumSyncError) => void;
+}
+
+interface DocCounter {
+	/** Since the doc's last snapshot on the relay. */
+	updates: number;
+	bytes: number;
+	/** Since the doc's compacted state in the local database. */
+	sinceCompaction: number;
+}
+
+/**
+ * Order of work: every stream frame and every local edit runs through one queue, so items are
+ * applied in seq order and a local edit is sealed under the head that was current when it was made.
+ */
+export class AlbumSync implements AlbumFollower {
+	readonly albumId: string;
+	private chain: MembershipChain | null = null;
+	private entrySeqs: number[] = [];
+	private epochKeys: Map<number, Uint8Array> = new Map();
+	private albumModel: AlbumModel | null = null;
+	private lastSeq = 0;
+	private caughtUp = false;
+	private failure: AlbumSyncError | null = null;
+	private closed = false;
+	private queue: Promise<void> = Promise.resolve();
+	private readonly counters = new Map<string, DocCounter>();
+	private readonly inFlight = new Set<number>();
+	private readonly reseals = new Map<number, number>();
+	/** Writes refused as stale, waiting to be re-sealed; not sent meanwhile. */
+	private readonly resealing = new Set<number>();
+	private readonly snapshotting = new Set<string>();
+	private flushing = false;
+	private flushAgain = false;
+	private readonly me: string;
+	private readonly local: LocalAlbum;
+	private readonly outbox: Outbox;
+	private readonly clock: Clock;
+	private readonly random: () => number;
+	private readonly tabs: TabCoordinator;
+	private readonly policy: SnapshotPolicy;
+	private readonly localCompaction: number;
+	private readonly presence: PresenceBoard;
+	private readonly presenceTtlMs: number;
+	private presenceTimer: TimerHandle | null = null;
+	private rotationTimer: TimerHandle | null = null;
+	/** A new epoch began: docs this device writes get a snapshot under it (see maybeResnapshot). */
+	private resnapshotDue = false;
+	private resnapshotTimer: TimerHandle | null = null;
+	/** The epoch of the last snapshot seen per doc. */
+	private readonly snapshotEpochs = new Map<string, number>();
+	private uploading = 0;
+	private readonly unsubscribers: (() => void)[] = [];
+	private readonly modelWaiters: ((model: AlbumModel) => void)[] = [];
+	private caughtUpWaiters: (() => void)[] = [];
+
+	private constructor(
+		private readonly options: AlbumSyncOptions,
+		private readonly events: AlbumSyncEvents
+	) {
+		this.albumId = options.albumId;
+		this.me = memberKeysOf(options.identity).signPk;
+		this.local = new LocalAlbum(options.db, options.albumId);
+		this.outbox = new Outbox(options.db, options.albumId);
+		this.clock = options.clock ?? systemClock;
+		this.random = options.random ?? Math.random;
+		this.tabs = options.tabs ?? soleTab();
+		// Each device waits a little more or less than the policy, so co-writers of a doc rarely
+		// snapshot it at the same moment.
+		const spread = 0.8 + 0.4 * this.random();
+		const policy = options.snapshotPolicy ?? DEFAULT_SNAPSHOT_POLICY;
+		this.policy = {
+			updates: Math.max(1, Math.round(policy.updates * spread)),
+			bytes: Math.max(1, Math.round(policy.bytes * spread))
+		};
+		this.localCompaction = options.localCompaction ?? DEFAULT_LOCAL_COMPACTION;
+		this.presenceTtlMs = options.presenceTtlMs ?? DEFAULT_PRESENCE_TTL_MS;
+		this.presence = new PresenceBoard(this.presenceTtlMs);
+	}
+
+	/**
+	 * Opens an album from the device database first (verified chain, compacted doc states, later
+	 * updates, unsent edits), then follows the relay from the last seq held.
+	 */
+	static async open(options: AlbumSyncOptions, events: AlbumSyncEvents = {}): Promise<AlbumSync> {
+		const sync = new AlbumSync(options, events);
+		await sync.loadLocal();
+		sync.unsubscribers.push(options.connection.follow(options.albumId, sync));
+		sync.unsubscribers.push(
+			sync.tabs.onMessage((message) => {
+				if (message.albumId !== sync.albumId) return;
+				sync.enqueue(async () => {
+					sync.albumModel?.applyUpdate(message.docId, message.update);
+					sync.emitChange();
+				});
+				sync.flush();
+			}),
+			sync.tabs.onOutboxClaimed(() => sync.flush())
+		);
+		return sync;
+	}
+
+	/** The album model, once the chain is known (at once for an album opened before). */
+	get model(): AlbumModel | null {
+		return this.albumModel;
+	}
+
+	whenModel(): Promise<AlbumModel> {
+		if (this.albumModel) return Promise.resolve(this.albumModel);
+		return new Promise((resolve) => this.modelWaiters.push(resolve));
+	}
+
+	get membership(): MembershipState | null {
+		return this.chain?.state ?? null;
+	}
+
+	/** The verified chain, to build membership entries on its head (SyncEngine.appendMembership). */
+	get membershipChain(): MembershipChain | null {
+		return this.chain;
+	}
+
+	/** The key of the current epoch, when this device holds it (to seal it to a new member). */
+	currentEpochKey(): Uint8Array | null {
+		const state = this.chain?.state;
+		return state ? (this.epochKeys.get(state.epoch) ?? null) : null;
+	}
+
+	get seq(): number {
+		return this.lastSeq;
+	}
+
+	get error(): AlbumSyncError | null {
+		return this.failure;
+	}
+
+	/** Resolves once the relay said this device holds everything (after the current subscribe). */
+	whenCaughtUp(): Promise<void> {
+		if (this.caughtUp) return Promise.resolve();
+		return new Promise((resolve) => this.caughtUpWaiters.push(resolve));
+	}
+
+	/** Local writes not yet acknowledged by the relay. */
+	pendingWrites(): Promise<number> {
+		return this.outbox.size();
+	}
+
+	/** Resolves when every queued frame and local edit has been processed. */
+	async settled(): Promise<void> {
+		let current: Promise<void>;
+		do {
+			current = this.queue;
+			await current;
+		} while (current !== this.queue);
+	}
+
+	/** Other members here now (their last beacon has not expired), with their upload counts. */
+	present(): PresentMember[] {
+		return this.presence.list(this.clock.now()).filter((p) => p.member !== this.me);
+	}
+
+	/** Announces this device here, uploading `uploading` files; renewed until close(). */
+	setPresence(uploading: number): void {
+		this.uploading = uploading;
+		void this.sendPresence(true);
+		this.schedulePresence();
+	}
+
+	/** Stops following the album (says goodbye to presence first when connected). */
+	async close(): Promise<void> {
+		if (this.closed) return;
+		if (this.presenceTimer !== null) {
+			this.clock.clearTimeout(this.presenceTimer);
+			await this.sendPresence(false);
+		}
+		this.closed = true;
+		this.presenceTimer = null;
+		for (const timer of [this.rotationTimer, this.resnapshotTimer]) {
+			if (timer !== null) this.clock.clearTimeout(timer);
+		}
+		this.rotationTimer = this.resnapshotTimer = null;
+		for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+		if (this.options.connection.ready) {
+			this.options.connection.send({ t: 'unsubscribe', albumId: this.albumId });
+		}
+		await this.settled();
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// AlbumFollower
+
+	onReady(): void {
+		this.caughtUp = false;
+		if (this.closed || this.failure) return;
+		// The queue first: lastSeq must include every frame already received.
+		this.enqueue(async () => {
+			const since = this.lastSeq;
+			this.options.connection
+				.request({ t: 'subscribe', albumId: this.albumId, since })
+				.catch((error: unknown) => this.onSubscribeFailed(error));
+		});
+	}
+
+	onFrame(frame: AlbumFrame): void {
+		if (this.closed) return;
+		this.enqueue(() => this.handle(frame));
+	}
+
+	onDisconnect(): void {
+		this.caughtUp = false;
+		this.inFlight.clear();
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Opening from the device database
+
+	private async loadLocal(): Promise<void> {
+		const loaded = await this.local.load(this.clock.now());
+		this.lastSeq = loaded.record.lastSeq;
+		if (loaded.membership.length === 0) return;
+		const head = loaded.record.head;
+		try {
+			this.chain = await MembershipChain.verify(
+				loaded.membership.map((m) => m.entry),
+				{ expectedAlbumId: this.albumId, ...(head ? { knownHead: head } : {}) }
+			);
+		} catch (error) {
+			this.fail('untrusted-history', error);
+			return;
+		}
+		this.entrySeqs = loaded.membership.map((m) => m.seq);
+		this.epochKeys = await this.chain.openEpochKeys(this.options.identity);
+		const model = this.makeModel(this.chain.state);
+		for (const [docId, doc] of loaded.docs) {
+			if (doc.state) this.applyQuietly(model, docId, doc.state);
+			for (const row of doc.envelopes) {
+				if (row.item.type !== 'envelope') continue;
+				const opened = await this.openStored(row.item.envelope, row.seq);
+				if (opened) this.applyQuietly(model, docId, opened);
+			}
+			const counter = loaded.docCounters.get(docId) ?? { updates: 0, bytes: 0 };
+			this.counters.set(docId, { ...counter, sinceCompaction: doc.envelopes.length });
+		}
+		for (const { docId, update } of await this.outbox.updates()) {
+			this.applyQuietly(model, docId, update);
+		}
+		this.publishModel(model);
+	}
+
+	private async openStored(envelope: Envelope, seq: number): Promise<Uint8Array | null> {
+		try {
+			const opened = await openEnvelope(envelope, {
+				state: this.chain!.state,
+				epochKeys: this.epochKeys,
+				sequencedAt: membershipHeadAt(this.entrySeqs, seq)
+			});
+			return opened.update;
+		} catch (error) {
+			if (error instanceof EnvelopeRejected) return null;
+			throw error;
+		}
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// The stream
+
+	private async handle(frame: AlbumFrame): Promise<void> {
+		if (this.failure) return;
+		switch (frame.t) {
+			case 'caught-up':
+				if (frame.seq > this.lastSeq) {
+					this.lastSeq = frame.seq;
+					await this.local.advance(frame.seq, this.clock.now());
+				}
+				this.caughtUp = true;
+				for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
+				this.emitChange();
+				this.flush();
+				this.scheduleSnapshots();
+				this.maybeRotate();
+				this.maybeResnapshot();
+				return;
+			case 'unsubscribed':
+				if (frame.reason === 'removed') {
+					this.caughtUp = false;
+					this.fail('not-a-member', new Error('The album’s owner or an admin removed you.'));
+				}
+				return;
+			case 'entry':
+				if (frame.seq === null) {
+					if (frame.item.type === 'envelope') await this.onEphemeral(frame.item.envelope);
+					return;
+				}
+				// A resubscribe can overlap frames already applied; seq order makes them easy to skip.
+				if (frame.seq <= this.lastSeq) return;
+				if (frame.item.type === 'membership') {
+					await this.onMembership(frame.seq, frame.item.entry);
+				} else {
+					await this.onEnvelope(frame.seq, frame.item.envelope);
+				}
+		}
+	}
+
+	private async onMembership(seq: number, entry: unknown): Promise<void> {
+		const before = this.chain;
+		try {
+			if (!this.chain) {
+				this.chain = await MembershipChain.verify([entry], { expectedAlbumId: this.albumId });
+			} else {
+				await this.chain.append(entry);
+			}
+		} catch (error) {
+			// The relay checks entries with the same rules; one that fails here was forged or
+			// corrupted, and nothing after it can be trusted.
+			this.fail('untrusted-history', error);
+			return;
+		}
+		const chain = this.chain;
+		this.entrySeqs.push(seq);
+		const state = chain.state;
+		const last = chain.entries[chain.entries.length - 1]!;
+		if (last.op !== 'role' && last.op !== 'link-update' && last.op !== 'delete') {
+			this.epochKeys = await chain.openEpochKeys(this.options.identity);
+		}
+		this.lastSeq = seq;
+		await this.local.commit(
+			seq,
+			{ type: 'membership', entry: last },
+			state,
+			this.roleOf(state),
+			this.clock.now()
+		);
+		if (last.op === 'remove' || last.op === 'rotate' || last.op === 'link-remove') {
+			this.resnapshotDue = true;
+		}
+		if (last.op === 'leave') this.presence.forget(last.by);
+		if (last.op === 'remove') this.presence.forget(last.member);
+		if (before === null) this.publishModel(this.makeModel(state));
+		else this.albumModel?.setMembership(state);
+		this.emitChange();
+		// Writes refused as stale may now be re-sealed under this head.
+		this.flush();
+		this.maybeRotate();
+		this.maybeResnapshot();
+	}
+
+	private async onEnvelope(seq: number, envelope: Envelope): Promise<void> {
+		const model = this.albumModel;
+		let update: Uint8Array | null = null;
+		if (this.chain && model) update = await this.openStored(envelope, seq);
+		let applied = false;
+		if (update && model) applied = this.applyQuietly(model, envelope.docId, update);
+		this.lastSeq = seq;
+		// A refused item is not stored, but its seq is read: nobody will ever send it differently.
+		await this.local.commit(
+			seq,
+			applied ? { type: 'envelope', envelope } : null,
+			null,
+			this.roleOf(this.chain?.state ?? null),
+			this.clock.now()
+		);
+		if (!applied || !update) return;
+		const counter = this.counter(envelope.docId);
+		if (envelope.kind === 'snapshot') {
+			this.snapshotEpochs.set(envelope.docId, envelope.epoch);
+			counter.updates = 0;
+			counter.bytes = 0;
+		} else {
+			counter.updates += 1;
+			counter.bytes += update.byteLength;
+		}
+		counter.sinceCompaction += 1;
+		if (counter.sinceCompaction >= this.localCompaction || envelope.kind === 'snapshot') {
+			await this.compact(envelope.docId);
+		}
+		this.emitChange();
+		if (this.caughtUp) this.maybeSnapshot(envelope.docId);
+	}
+
+	private async onEphemeral(envelope: Envelope): Promise<void> {
+		if (!this.chain) return;
+		try {
+			const opened = await openEphemeral(envelope, {
+				state: this.chain.state,
+				epochKeys: this.epochKeys
+			});
+			if (opened.envelope.docId !== activityDocId(opened.envelope.by)) return;
+			const payload = decodePresence(opened.update);
+			if (payload) this.presence.record(opened.envelope.by, payload, this.clock.now());
+			this.emitChange();
+		} catch (error) {
+			if (!(error instanceof EnvelopeRejected)) throw error;
+		}
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Local edits and the outbox
+
+	private onLocalUpdate(docId: string, update: Uint8Array): void {
+		this.enqueue(async () => {
+			const envelope = await this.seal(docId, update);
+			if (!envelope) {
+				this.events.refused?.({
+					docId,
+					code: WsErrorCode.notAuthorized,
+					message: 'This device may not change this part of the album.'
+				});
+				return;
+			}
+			await this.outbox.add(docId, update, envelope, this.clock.now());
+			this.tabs.publish({ kind: 'local-update', albumId: this.albumId, docId, update });
+			const counter = this.counter(docId);
+			counter.updates += 1;
+			counter.bytes += update.byteLength;
+			this.flush();
+		});
+	}
+
+	/** Seals an update under the current head and epoch; null when this device may not write it. */
+	private async seal(
+		docId: string,
+		update: Uint8Array,
+		kind: 'update' | 'snapshot' = 'update'
+	): Promise<Envelope | null> {
+		const state = this.chain?.state;
+		if (!state || !canWriteDoc(state, this.me, docId, state.head.index)) return null;
+		const epochKey = this.epochKeys.get(state.epoch);
+		if (!epochKey) return null;
+		return sealEnvelope({
+			albumId: this.albumId,
+			docId,
+			kind,
+			epoch: state.epoch,
+			chainIndex: state.head.index,
+			...(kind === 'snapshot' ? { covers: this.lastSeq } : {}),
+			update,
+			docKey: await deriveDocKey(epochKey, docId),
+			signer: this.options.identity.sign
+		});
+	}
+
+	/** Sends what waits in the outbox, in order, with a bounded number in flight. */
+	private flush(): void {
+		if (this.flushing) {
+			this.flushAgain = true;
+			return;
+		}
+		if (!this.canSend()) return;
+		this.flushing = true;
+		void this.flushOnce()
+			.catch(() => {
+				// A database error: the rows stay, the next flush retries.
+			})
+			.finally(() => {
+				this.flushing = false;
+				if (this.flushAgain) {
+					this.flushAgain = false;
+					this.flush();
+				}
+			});
+	}
+
+	private canSend(): boolean {
+		return (
+			!this.closed &&
+			!this.failure &&
+			this.caughtUp &&
+			this.options.connection.ready &&
+			this.tabs.holdsOutbox
+		);
+	}
+
+	private async flushOnce(): Promise<void> {
+		for (const write of await this.outbox.pending()) {
+			if (!this.canSend()) return;
+			if (this.inFlight.has(write.id) || this.resealing.has(write.id)) continue;
+			if (this.inFlight.size >= MAX_IN_FLIGHT) {
+				this.flushAgain = true;
+				return;
+			}
+			this.send(write);
+		}
+	}
+
+	private send(write: PendingWrite): void {
+		this.inFlight.add(write.id);
+		this.options.connection.request({ t: 'post', envelope: write.envelope }).then(
+			async () => {
+				this.inFlight.delete(write.id);
+				this.reseals.delete(write.id);
+				await this.outbox.remove(write.id);
+				this.flush();
+			},
+			async (error: unknown) => {
+				this.inFlight.delete(write.id);
+				if (error instanceof ConnectionLost) return; // resent after reconnecting
+				if (!(error instanceof RelayRefusal)) throw error;
+				await this.onRefused(write, error);
+			}
+		);
+	}
+
+	private async onRefused(write: PendingWrite, refusal: RelayRefusal): Promise<void> {
+		const stale =
+			refusal.code === WsErrorCode.staleEpoch ||
+			refusal.code === WsErrorCode.unknownHead ||
+			refusal.code === WsErrorCode.staleHead;
+		if (refusal.code === WsErrorCode.tooBusy) {
+			this.clock.setTimeout(() => this.flush(), 200 + Math.floor(this.random() * 800));
+			return;
+		}
+		const attempts = (this.reseals.get(write.id) ?? 0) + 1;
+		if (stale && attempts <= MAX_RESEALS) {
+			this.reseals.set(write.id, attempts);
+			this.resealWhenCaughtUp(write, refusal.headIndex);
+			return;
+		}
+		this.reseals.delete(write.id);
+		await this.outbox.remove(write.id);
+		this.events.refused?.({ docId: write.docId, code: refusal.code, message: refusal.message });
+	}
+
+	/**
+	 * The Yjs update is still valid; only its seal is old. It is re-sealed once this device has
+	 * reached the head the relay named (that entry is on its way on this very socket, before the
+	 * refusal), so the new seal uses the new epoch.
+	 */
+	private resealWhenCaughtUp(write: PendingWrite, headIndex: number | undefined): void {
+		this.resealing.add(write.id);
+		this.enqueue(async () => {
+			const head = this.chain?.state.head.index ?? -1;
+			if (headIndex !== undefined && head < headIndex && !this.closed && !this.failure) {
+				this.clock.setTimeout(() => this.resealWhenCaughtUp(write, headIndex), 100);
+				return;
+			}
+			try {
+				await this.reseal(write);
+			} finally {
+				this.resealing.delete(write.id);
+				this.flush();
+			}
+		});
+	}
+
+	private async reseal(write: PendingWrite): Promise<void> {
+		const update = await this.outbox.update(write.id);
+		if (!update) return;
+		const envelope = await this.seal(write.docId, update);
+		if (!envelope) {
+			await this.outbox.remove(write.id);
+			this.events.refused?.({
+				docId: write.docId,
+				code: WsErrorCode.notAuthorized,
+				message: 'You may no longer change this part of the album.'
+			});
+			return;
+		}
+		await this.outbox.replace(write.id, envelope);
+		this.events.resealed?.(write.docId);
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Snapshots and compaction
+
+	private scheduleSnapshots(): void {
+		for (const docId of this.counters.keys()) this.maybeSnapshot(docId);
+	}
+
+	/** A writer of a doc posts its full state once enough updates have piled up on the relay. */
+	private maybeSnapshot(docId: string): void {
+		const counter = this.counters.get(docId);
+		if (!counter) return;
+		if (counter.updates < this.policy.updates && counter.bytes < this.policy.bytes) return;
+		this.postSnapshot(docId);
+	}
+
+	/**
+	 * After a rotation, members added later hold only the new epoch's key: what was written before
+	 * would be unreadable to them. So every writer re-posts its docs as snapshots under the new
+	 * epoch (DESIGN: "writers re-snapshot under the new epoch"), after a random pause, skipping docs
+	 * that a co-writer has re-snapshotted meanwhile.
+	 */
+	private maybeResnapshot(): void {
+		if (!this.resnapshotDue || this.resnapshotTimer !== null || !this.canSend()) return;
+		this.resnapshotDue = false;
+		this.resnapshotTimer = this.clock.setTimeout(
+			() => {
+				this.resnapshotTimer = null;
+				const state = this.chain?.state;
+				if (!state || !this.albumModel || this.closed) return;
+				if (!this.canSend()) {
+					this.resnapshotDue = true; // the next caught-up tries again
+					return;
+				}
+				for (const docId of this.albumModel.docIds()) {
+					if (this.snapshotEpochs.get(docId) !== state.epoch) this.postSnapshot(docId);
+				}
+			},
+			Math.floor(this.random() * 2000)
+		);
+	}
+
+	private postSnapshot(docId: string): void {
+		const state = this.chain?.state;
+		if (!state || !this.albumModel || this.snapshotting.has(docId)) return;
+		if (!canWriteDoc(state, this.me, docId, state.head.index)) return;
+		if (!this.canSend()) return;
+		this.snapshotting.add(docId);
+		// Sealed in the queue, so `covers` = lastSeq matches the state; sent outside it, so the
+		// queue does not wait for the relay.
+		this.enqueue(async () => {
+			const envelope = await this.seal(docId, this.albumModel!.snapshot(docId), 'snapshot');
+			if (!envelope) {
+				this.snapshotting.delete(docId);
+				return;
+			}
+			// The snapshot comes back on the stream, which resets the counters. A refusal
+			// (stale-snapshot, stale-epoch) or a lost connection leaves them: the next update retries.
+			this.options.connection
+				.request({ t: 'post', envelope })
+				.catch(() => undefined)
+				.finally(() => this.snapshotting.delete(docId));
+		});
+	}
+
+	/** Rewrites the doc's compacted state at lastSeq and drops its stored updates up to there. */
+	private async compact(docId: string): Promise<void> {
+		const counter = this.counter(docId);
+		const model = this.albumModel;
+		if (!model) return;
+		await this.local.compact(docId, model.snapshot(docId), this.lastSeq, {
+			updates: counter.updates,
+			bytes: counter.bytes
+		});
+		counter.sinceCompaction = 0;
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Rotation after a leave
+
+	/**
+	 * A member who left still knows the current epoch key, so a manager's device renews it. Every
+	 * manager's device may try, after a random pause so they rarely collide; the relay takes the
+	 * first and refuses the others as `stale-head`, whose devices then see no rotation due.
+	 * Albums with links wait: the links' wrap keys are not on the device yet.
+	 */
+	private maybeRotate(): void {
+		const state = this.chain?.state;
+		if (!state?.rotationDue || state.deleted || state.links.size > 0) return;
+		const role = state.members.get(this.me)?.role;
+		if (role !== 'owner' && role !== 'admin') return;
+		if (this.rotationTimer !== null || !this.canSend()) return;
+		this.rotationTimer = this.clock.setTimeout(
+			() => {
+				this.rotationTimer = null;
+				this.enqueue(async () => {
+					const chain = this.chain;
+					if (!chain?.state.rotationDue || !this.canSend()) return;
+					const { entry } = await chain.rotate(this.options.identity, new Map());
+					this.options.connection.request({ t: 'append-membership', entry }).catch(() => {
+						// Another manager rotated first, or the connection dropped: the next
+						// membership entry or caught-up decides again.
+					});
+				});
+			},
+			Math.floor(this.random() * 2000)
+		);
+	}
+
+	// -------------------------------------------------------------------------------------------
+	// Presence
+
+	private schedulePresence(): void {
+		if (this.presenceTimer !== null) this.clock.clearTimeout(this.presenceTimer);
+		this.presenceTimer = this.clock.setTimeout(() => {
+			this.presenceTimer = null;
+			if (this.closed) return;
+			void this.sendPresence(true);
+			this.schedulePresence();
+		}, this.presenceTtlMs / 2);
+	}
+
+	private async sendPresence(here: boolean): Promise<void> {
+		const state = this.chain?.state;
+		if (!state || !this.caughtUp || !this.options.connection.ready) return;
+		const docId = activityDocId(this.me);
+		const epochKey = this.epochKeys.get(state.epoch);
+		if (!epochKey || !canWriteDoc(state, this.me, docId, state.head.index)) return;
+		const envelope = await sealEphemeral({
+			albumId: this.albumId,
+			docId,
+			epoch: state.epoch,
+			chainIndex: state.head.index,
+			payload: encodePresence({ here, uploading: this.uploading }),
+			docKey: await deriveDocKey(epochKey, docId),
+			signer: this.options.identity.sign
+		});
+		this.options.connection.send({ t: 'ephemeral', envelope });
+	}
+
+	// -------------------------------------------------------------------------------------------
+
+	private makeModel(state: MembershipState): AlbumModel {
+		const model = new AlbumModel({ membership: state, me: this.me, now: () => this.clock.now() });
+		this.unsubscribers.push(
+			model.onLocalUpdate((docId, update) => this.onLocalUpdate(docId, update))
+		);
+		return model;
+	}
+
+	private publishModel(model: AlbumModel): void {
+		this.albumModel = model;
+		for (const resolve of this.modelWaiters.splice(0)) resolve(model);
+	}
+
+	/** Applies a verified update; a refused one (decode bomb, malformed) leaves the doc as it was. */
+	private applyQuietly(model: AlbumModel, docId: string, update: Uint8Array): boolean {
+		try {
+			model.applyUpdate(docId, update);
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	private counter(docId: string): DocCounter {
+		let counter = this.counters.get(docId);
+		if (!counter)
+			this.counters.set(docId, (counter = { updates: 0, bytes: 0, sinceCompaction: 0 }));
+		return counter;
+	}
+
+	private roleOf(state: MembershipState | null): Role | null {
+		return state?.members.get(this.me)?.role ?? null;
+	}
+
+	private onSubscribeFailed(error: unknown): void {
+		if (!(error instanceof RelayRefusal)) return; // lost: onReady subscribes again
+		if (error.code === WsErrorCode.notAMember) {
+			this.fail('not-a-member', error);
+		} else if (error.code === WsErrorCode.albumNotFound) {
+			this.fail('album-not-found', error);
+		}
+	}
+
+	private fail(code: AlbumSyncErrorCode, cause: unknown): void {
+		const message = cause instanceof Error ? cause.message : 'This album cannot be synced.';
+		this.failure = new AlbumSyncError(code, message);
+		this.events.error?.(this.failure);
+	}
+
+	private emitChange(): void {
+		this.events.change?.();
+	}
+
+	/**
+	 * Runs `task` after everything queued before it. A task that fails unexpectedly (the device
+	 * database refused a write) stops the album: applying later items past a lost one would leave
+	 * a gap that lastSeq no longer shows.
+	 */
+	private enqueue(task: () => Promise<void>): void {
+		this.queue = this.queue
+			.then(() => (this.failure ? undefined : task()))
+			.catch((error: unknown) => this.fail('storage', error));
+	}
+}

@@ -1,0 +1,134 @@
+// One album's copy in the device database: its log entries, compacted doc states and lastSeq, written in transactions.
+
+import type { AlbumRecord, DocStateRecord, EntryRecord, TesseraDB } from '../../local/db';
+import { openOnDevice, sealForDevice } from '../../local/vault';
+import type { MembershipState, StreamItem } from '../../protocol';
+import { toBase64Url } from '../../crypto';
+
+/** docState is sealed for this purpose, so a sealed doc state cannot pass for another secret. */
+const docStatePurpose = (albumId: string, docId: string) =>
+	`tessera/v1/doc-state\0${albumId}\0${docId}`;
+
+export interface LoadedAlbum {
+	record: AlbumRecord;
+	/** Membership entries in chain order, with the seq each was sequenced at. */
+	membership: { seq: number; entry: unknown }[];
+	/** Per doc: the compacted state and the envelopes after it, in seq order. */
+	docs: Map<string, { state: Uint8Array | null; covers: number; envelopes: EntryRecord[] }>;
+	docCounters: Map<string, DocStateRecord['sinceSnapshot']>;
+}
+
+export class LocalAlbum {
+	constructor(
+		private readonly db: TesseraDB,
+		readonly albumId: string
+	) {}
+
+	/** Everything stored for the album (sealed doc states opened); a fresh record if none. */
+	async load(now: number): Promise<LoadedAlbum> {
+		const { albumId } = this;
+		const record = (await this.db.albums.get(albumId)) ?? {
+			albumId,
+			lastSeq: 0,
+			head: null,
+			role: null,
+			epoch: 0,
+			updatedAt: now
+		};
+		const entries = await this.db.entries
+			.where('[albumId+seq]')
+			.between([albumId, 0], [albumId, Infinity])
+			.toArray();
+		const states = await this.db.docState
+			.where('[albumId+docId]')
+			.between([albumId, ''], [albumId, '\uffff'])
+			.toArray();
+		const docs: LoadedAlbum['docs'] = new Map();
+		const docCounters: LoadedAlbum['docCounters'] = new Map();
+		for (const row of states) {
+			const state = await openOnDevice(this.db, row.state, docStatePurpose(albumId, row.docId));
+			docs.set(row.docId, { state, covers: row.covers, envelopes: [] });
+			docCounters.set(row.docId, row.sinceSnapshot);
+		}
+		const membership: LoadedAlbum['membership'] = [];
+		for (const row of entries) {
+			if (row.item.type === 'membership') {
+				membership.push({ seq: row.seq, entry: row.item.entry });
+				continue;
+			}
+			let doc = docs.get(row.docId);
+			if (!doc) docs.set(row.docId, (doc = { state: null, covers: 0, envelopes: [] }));
+			if (row.seq > doc.covers) doc.envelopes.push(row);
+		}
+		return { record, membership, docs, docCounters };
+	}
+
+	/**
+	 * Stores one applied item (or, with item null, just a seq that was read and refused) and moves
+	 * lastSeq, in one transaction: a crash leaves either both or neither.
+	 */
+	async commit(
+		seq: number,
+		item: StreamItem | null,
+		state: MembershipState | null,
+		role: AlbumRecord['role'],
+		now: number
+	): Promise<void> {
+		const { albumId } = this;
+		await this.db.transaction('rw', this.db.albums, this.db.entries, async () => {
+			const record = await this.db.albums.get(albumId);
+			if (record && record.lastSeq >= seq) return; // another tab stored it first
+			if (item) {
+				const docId = item.type === 'membership' ? '' : item.envelope.docId;
+				await this.db.entries.put({ albumId, seq, docId, item });
+			}
+			await this.db.albums.put({
+				albumId,
+				lastSeq: seq,
+				head: state
+					? { index: state.head.index, hash: toBase64Url(state.head.hash) }
+					: (record?.head ?? null),
+				role,
+				epoch: state?.epoch ?? record?.epoch ?? 0,
+				updatedAt: now
+			});
+		});
+	}
+
+	/** Moves lastSeq forward only (after caught-up): the relay holds nothing unseen below it. */
+	async advance(seq: number, now: number): Promise<void> {
+		await this.db.transaction('rw', this.db.albums, async () => {
+			const record = await this.db.albums.get(this.albumId);
+			if (!record || record.lastSeq >= seq) return;
+			await this.db.albums.put({ ...record, lastSeq: seq, updatedAt: now });
+		});
+	}
+
+	/**
+	 * Replaces a doc's stored updates up to `covers` with its compacted state (sealed by the device
+	 * key). Sealing happens before the transaction: IndexedDB would commit one that awaits WebCrypto.
+	 */
+	async compact(
+		docId: string,
+		state: Uint8Array,
+		covers: number,
+		sinceSnapshot: DocStateRecord['sinceSnapshot']
+	): Promise<void> {
+		const { albumId } = this;
+		const sealed = await sealForDevice(this.db, state, docStatePurpose(albumId, docId));
+		await this.db.transaction('rw', this.db.docState, this.db.entries, async () => {
+			const existing = await this.db.docState.get([albumId, docId]);
+			if (existing && existing.covers > covers) return;
+			await this.db.docState.put({ albumId, docId, covers, state: sealed, sinceSnapshot });
+			await this.db.entries
+				.where('[albumId+docId+seq]')
+				.between([albumId, docId, 0], [albumId, docId, covers], true, true)
+				.delete();
+		});
+	}
+
+	/** Remembers per-doc snapshot counters without touching the compacted state. */
+	async saveCounters(docId: string, sinceSnapshot: DocStateRecord['sinceSnapshot']): Promise<void> {
+		await this.db.docState.update([this.albumId, docId], { sinceSnapshot });
+	}
+}

@@ -1,0 +1,117 @@
+// A device's sync engine: one relay connection shared by the albums it follows, and the album lifecycle.
+
+import type { TesseraDB } from '../../local/db';
+import type { MembershipEntry } from '../../protocol';
+import { MembershipChain, type AlbumIdentity, type NewAlbum } from '../membership-chain';
+import type { BackoffOptions } from './backoff';
+import { AlbumSync, type AlbumSyncEvents, type SnapshotPolicy } from './album-sync';
+import { systemClock, type Clock } from './clock';
+import { ConnectionLost, RelayConnection, type SocketFactory } from './relay-connection';
+import { soleTab, type TabCoordinator } from './tabs';
+
+export interface SyncEngineOptions {
+	db: TesseraDB;
+	identity: AlbumIdentity;
+	/** The relay's websocket URL (ws(s)://host/ws). */
+	url: string;
+	token: () => string | Promise<string>;
+	createSocket: SocketFactory;
+	clock?: Clock;
+	random?: () => number;
+	backoff?: BackoffOptions;
+	tabs?: TabCoordinator;
+	snapshotPolicy?: SnapshotPolicy;
+	localCompaction?: number;
+	presenceTtlMs?: number;
+	pingIntervalMs?: number;
+}
+
+export class SyncEngine {
+	readonly connection: RelayConnection;
+	private readonly albums = new Map<string, Promise<AlbumSync>>();
+	private readonly tabs: TabCoordinator;
+
+	constructor(private readonly options: SyncEngineOptions) {
+		this.tabs = options.tabs ?? soleTab();
+		this.connection = new RelayConnection({
+			url: options.url,
+			token: options.token,
+			createSocket: options.createSocket,
+			clock: options.clock ?? systemClock,
+			random: options.random ?? Math.random,
+			...(options.backoff ? { backoff: options.backoff } : {}),
+			...(options.pingIntervalMs ? { pingIntervalMs: options.pingIntervalMs } : {})
+		});
+	}
+
+	start(): void {
+		this.connection.start();
+	}
+
+	/** Opens (once) and follows an album: from the device database first, then the relay. */
+	openAlbum(albumId: string, events: AlbumSyncEvents = {}): Promise<AlbumSync> {
+		let album = this.albums.get(albumId);
+		if (!album) {
+			const { options } = this;
+			album = AlbumSync.open(
+				{
+					db: options.db,
+					albumId,
+					identity: options.identity,
+					connection: this.connection,
+					...(options.clock ? { clock: options.clock } : {}),
+					...(options.random ? { random: options.random } : {}),
+					tabs: this.tabs,
+					...(options.snapshotPolicy ? { snapshotPolicy: options.snapshotPolicy } : {}),
+					...(options.localCompaction ? { localCompaction: options.localCompaction } : {}),
+					...(options.presenceTtlMs ? { presenceTtlMs: options.presenceTtlMs } : {})
+				},
+				events
+			);
+			this.albums.set(albumId, album);
+		}
+		return album;
+	}
+
+	/**
+	 * Creates an album on the relay (its genesis must be sequenced before anyone can follow it, so
+	 * this needs the connection) and opens it.
+	 */
+	async createAlbum(
+		events: AlbumSyncEvents = {}
+	): Promise<{ album: AlbumSync; created: NewAlbum }> {
+		const created = await MembershipChain.createAlbum(this.options.identity);
+		await this.appendMembership(created.genesis);
+		const album = await this.openAlbum(created.albumId, events);
+		await album.whenModel();
+		return { album, created };
+	}
+
+	/**
+	 * Sends a membership entry (built with the album's MembershipChain) and resolves with its seq
+	 * once the relay has committed it; it then reaches every follower on the stream. Refused with
+	 * RelayRefusal (`stale-head`: someone changed the album first; rebuild on the new head).
+	 */
+	async appendMembership(entry: MembershipEntry): Promise<number> {
+		for (;;) {
+			await this.connection.whenReady();
+			try {
+				const reply = await this.connection.request({ t: 'append-membership', entry });
+				if (reply.t !== 'ack') throw new Error(`unexpected reply ${reply.t} to append-membership`);
+				return reply.seq;
+			} catch (error) {
+				// The same signed entry again is safe: the relay answers a resend with its first seq.
+				if (!(error instanceof ConnectionLost)) throw error;
+			}
+		}
+	}
+
+	/** Closes every album and the connection. */
+	async stop(): Promise<void> {
+		const albums = await Promise.all(this.albums.values());
+		this.albums.clear();
+		for (const album of albums) await album.close();
+		this.connection.stop();
+		this.tabs.close();
+	}
+}

@@ -1,0 +1,150 @@
+// AlbumSync opening from the device database: re-verifies what it stored, refuses a rolled-back chain, keeps doc states sealed.
+
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { deriveDocKey, toBase64Url } from '../../../../src/lib/crypto';
+import { openDeviceDatabase, type TesseraDB } from '../../../../src/lib/local/db';
+import { MembershipChain, hashMembershipEntry, memberKeysOf } from '../../../../src/lib/sync';
+import { sealEnvelope } from '../../../../src/lib/sync/envelope';
+import {
+	AlbumSync,
+	LocalAlbum,
+	Outbox,
+	RelayConnection,
+	type AlbumSyncError
+} from '../../../../src/lib/sync/engine';
+import { identityFrom, seededRandom } from '../helpers';
+
+const opened: TesseraDB[] = [];
+afterEach(() => {
+	for (const db of opened.splice(0)) db.close();
+});
+
+function freshDb(): TesseraDB {
+	const db = openDeviceDatabase('tessera-unit', { indexedDB: new IDBFactory(), IDBKeyRange });
+	opened.push(db);
+	return db;
+}
+
+/** A connection that never connects: everything must come from the database. */
+const offline = () =>
+	new RelayConnection({
+		url: 'ws://unused/ws',
+		token: () => 'unused',
+		createSocket: () => {
+			throw new Error('offline');
+		}
+	});
+
+function rename(name: string): Uint8Array {
+	const doc = new Y.Doc();
+	doc.getMap('meta').set('name', name);
+	return Y.encodeStateAsUpdateV2(doc);
+}
+
+async function storedAlbum() {
+	const random = seededRandom(42);
+	const owner = await identityFrom(random);
+	const viewer = await identityFrom(random);
+	const { albumId, genesis, epochKey, chain } = await MembershipChain.createAlbum(owner);
+	const add = await chain.addMember(owner, memberKeysOf(viewer), 'viewer', epochKey);
+	await chain.append(add);
+	const seal = async (by: typeof owner, name: string) =>
+		sealEnvelope({
+			albumId,
+			docId: 'album',
+			kind: 'update',
+			epoch: 0,
+			chainIndex: 1,
+			update: rename(name),
+			docKey: await deriveDocKey(epochKey, 'album'),
+			signer: by.sign
+		});
+	const db = freshDb();
+	await db.entries.bulkPut([
+		{ albumId, seq: 1, docId: '', item: { type: 'membership', entry: genesis } },
+		{ albumId, seq: 2, docId: '', item: { type: 'membership', entry: add } },
+		{
+			albumId,
+			seq: 3,
+			docId: 'album',
+			item: { type: 'envelope', envelope: await seal(owner, 'Trip') }
+		},
+		// Written straight into the database: a viewer's correctly sealed and signed rename.
+		{
+			albumId,
+			seq: 4,
+			docId: 'album',
+			item: { type: 'envelope', envelope: await seal(viewer, 'hacked') }
+		}
+	]);
+	const headHash = toBase64Url(await hashMembershipEntry(add));
+	await db.albums.put({
+		albumId,
+		lastSeq: 4,
+		head: { index: 1, hash: headHash },
+		role: 'owner',
+		epoch: 0,
+		updatedAt: 0
+	});
+	return { db, albumId, owner, viewer, chain };
+}
+
+describe('AlbumSync from the device database', () => {
+	it('opens without the relay and re-checks every stored write: a viewer’s write counts nowhere', async () => {
+		const { db, albumId, owner } = await storedAlbum();
+		const album = await AlbumSync.open({ db, albumId, identity: owner, connection: offline() });
+		expect(album.error).toBeNull();
+		expect(album.model!.meta().name).toBe('Trip');
+		expect(album.seq).toBe(4);
+	});
+
+	it('refuses a chain that went back behind the head it verified before (rollback)', async () => {
+		const { db, albumId, owner } = await storedAlbum();
+		await db.entries.delete([albumId, 2]);
+		const errors: AlbumSyncError[] = [];
+		const album = await AlbumSync.open(
+			{ db, albumId, identity: owner, connection: offline() },
+			{ error: (error) => errors.push(error) }
+		);
+		expect(album.model).toBeNull();
+		expect(errors.map((e) => e.code)).toEqual(['untrusted-history']);
+	});
+
+	it('keeps compacted doc states and queued edits sealed at rest, and restores them', async () => {
+		const { db, albumId, owner } = await storedAlbum();
+		const marker = 'marker-4f1c-private-album-name';
+		// Any sealed envelope will do as the queued write's wire form; its update is what counts.
+		const stored = (await db.entries.get([albumId, 3]))!.item;
+		if (stored.type !== 'envelope') throw new Error('fixture: seq 3 is an envelope');
+		const local = new LocalAlbum(db, albumId);
+		const base = rename(marker);
+		await local.compact('album', base, 4, { updates: 0, bytes: 0 });
+		const outbox = new Outbox(db, albumId);
+		// The queued edit was made on top of that state (a later rename on this device).
+		const doc = new Y.Doc();
+		Y.applyUpdateV2(doc, base);
+		const before = Y.encodeStateVector(doc);
+		doc.getMap('meta').set('name', `${marker}-queued`);
+		await outbox.add('album', Y.encodeStateAsUpdateV2(doc, before), stored.envelope, 0);
+
+		const dump = JSON.stringify(
+			[...(await db.docState.toArray()), ...(await db.outbox.toArray())],
+			(_key, value: unknown) =>
+				value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value
+		);
+		expect(dump).not.toContain(marker);
+		// Compaction replaced the doc's stored updates up to its seq.
+		expect(
+			await db.entries
+				.where('[albumId+docId+seq]')
+				.between([albumId, 'album', 0], [albumId, 'album', Infinity])
+				.count()
+		).toBe(0);
+
+		const album = await AlbumSync.open({ db, albumId, identity: owner, connection: offline() });
+		expect(album.model!.meta().name).toBe(`${marker}-queued`);
+		expect(await album.pendingWrites()).toBe(1);
+	});
+});
