@@ -1,0 +1,331 @@
+// Album-stream sync: update latency A -> relay -> B, and fan-out throughput, against plaintext y-websocket.
+
+import * as Y from 'yjs';
+import { deriveDocKey } from '../src/lib/crypto';
+import type { Envelope } from '../src/lib/protocol';
+import { MembershipChain, openEnvelope, sealEnvelope } from '../src/lib/sync';
+import { startTestRelay, type TestRelay } from '../tests/integration/helpers/relay';
+import {
+	seedAccounts,
+	StreamClient,
+	type SeededAccount
+} from '../tests/integration/helpers/stream';
+import { connectYClient, startYServer, type YClient } from './baselines/y-websocket';
+import { defineBenchmark, figure, median, type Figure } from './lib';
+
+const LATENCY_EDITS = 200;
+const LATENCY_RUNS = 3;
+const FANOUT_ALBUMS = 10;
+const FANOUT_CLIENTS_PER_ALBUM = 5;
+const FANOUT_EDITS_PER_CLIENT = 40;
+const FANOUT_RUNS = 3;
+
+function percentile(samples: readonly number[], p: number): number {
+	const sorted = [...samples].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** A device of the benchmark: a socket, its identity, and a Yjs doc per album it follows. */
+interface Device {
+	account: SeededAccount;
+	socket: StreamClient;
+	docs: Map<string, Y.Doc>;
+}
+
+interface BenchAlbum {
+	albumId: string;
+	chain: MembershipChain;
+	epochKey: Uint8Array;
+	docKeys: Map<string, Uint8Array>;
+}
+
+/** An album owned by members[0], everyone else added as a collaborator, everyone subscribed. */
+async function makeAlbum(members: Device[]): Promise<BenchAlbum> {
+	const owner = members[0]!;
+	const created = await MembershipChain.createAlbum(owner.account.identity);
+	const ack = async (entry: unknown) => {
+		const reply = await owner.socket.request({ t: 'append-membership', entry });
+		if (reply.t !== 'ack') throw new Error(`append failed: ${JSON.stringify(reply)}`);
+	};
+	await ack(created.genesis);
+	for (const member of members.slice(1)) {
+		const entry = await created.chain.addMember(
+			owner.account.identity,
+			member.account,
+			'collaborator',
+			created.epochKey
+		);
+		await ack(entry);
+		await created.chain.append(entry);
+	}
+	const docKeys = new Map<string, Uint8Array>();
+	for (const member of members) {
+		const docId = `contrib:${member.account.signPk}`;
+		docKeys.set(docId, await deriveDocKey(created.epochKey, docId));
+		await member.socket.subscribe(created.albumId, 0);
+		member.docs.set(created.albumId, new Y.Doc());
+	}
+	return {
+		albumId: created.albumId,
+		chain: created.chain,
+		epochKey: created.epochKey,
+		docKeys
+	};
+}
+
+/** One edit as a device makes it: a Yjs change, sealed and posted to the author's contrib doc. */
+async function postEdit(device: Device, album: BenchAlbum, key: string, value: number) {
+	const doc = device.docs.get(album.albumId)!;
+	let update: Uint8Array | undefined;
+	const take = (u: Uint8Array) => (update = u);
+	doc.on('updateV2', take);
+	doc.getMap('photos').set(key, value);
+	doc.off('updateV2', take);
+	const docId = `contrib:${device.account.signPk}`;
+	const envelope = await sealEnvelope({
+		albumId: album.albumId,
+		docId,
+		kind: 'update',
+		epoch: album.chain.state.epoch,
+		chainIndex: album.chain.state.head.index,
+		update: update!,
+		docKey: album.docKeys.get(docId)!,
+		signer: device.account.identity.sign
+	});
+	device.socket.send({ t: 'post', id: `${key}`, envelope });
+}
+
+/** A receiving device: verify, decrypt and apply every envelope entry as it arrives. */
+function applyIncoming(device: Device, albums: Map<string, BenchAlbum>, onApplied: () => void) {
+	const context = new Map<
+		string,
+		{ state: BenchAlbum['chain']['state']; keys: Map<number, Uint8Array> }
+	>();
+	for (const album of albums.values()) {
+		context.set(album.albumId, {
+			state: album.chain.state,
+			keys: new Map([[album.chain.state.epoch, album.epochKey]])
+		});
+	}
+	let queue = Promise.resolve();
+	device.socket.socket.on('message', (data: Buffer) => {
+		const frame = JSON.parse(data.toString('utf8')) as {
+			t: string;
+			albumId?: string;
+			item?: { type: string; envelope?: Envelope };
+		};
+		if (frame.t !== 'entry' || frame.item?.type !== 'envelope') return;
+		const album = context.get(frame.albumId!);
+		if (!album) return;
+		if (frame.item.envelope!.by === device.account.signPk) return;
+		queue = queue.then(async () => {
+			const opened = await openEnvelope(frame.item!.envelope, {
+				state: album.state,
+				epochKeys: album.keys
+			});
+			Y.applyUpdateV2(device.docs.get(frame.albumId!)!, opened.update);
+			onApplied();
+		});
+	});
+}
+
+async function devices(relay: TestRelay, count: number): Promise<Device[]> {
+	const names = Array.from({ length: count }, (_, i) => `bench${i}`);
+	const accounts = await seedAccounts(relay.dataDir, names);
+	return Promise.all(
+		accounts.map(async (account) => ({
+			account,
+			socket: await StreamClient.connect(relay.url, account),
+			docs: new Map<string, Y.Doc>()
+		}))
+	);
+}
+
+async function oursLatency(): Promise<number[]> {
+	const relay = await startTestRelay();
+	try {
+		const [a, b] = await devices(relay, 2);
+		const album = await makeAlbum([a!, b!]);
+		let arrived: (() => void) | undefined;
+		applyIncoming(b!, new Map([[album.albumId, album]]), () => arrived?.());
+		const samples: number[] = [];
+		for (let i = 0; i < LATENCY_EDITS; i++) {
+			const got = new Promise<void>((resolve) => (arrived = resolve));
+			const start = performance.now();
+			await postEdit(a!, album, `k${i}`, i);
+			await got;
+			samples.push(performance.now() - start);
+		}
+		a!.socket.close();
+		b!.socket.close();
+		return samples;
+	} finally {
+		await relay.stop();
+	}
+}
+
+async function baselineLatency(): Promise<number[]> {
+	const server = await startYServer();
+	const a = await connectYClient(server.url, 'latency');
+	const b = await connectYClient(server.url, 'latency');
+	const samples: number[] = [];
+	const map = b.doc.getMap('photos');
+	for (let i = 0; i < LATENCY_EDITS; i++) {
+		const got = new Promise<void>((resolve) => {
+			const seen = () => {
+				if (map.get(`k${i}`) !== i) return;
+				map.unobserve(seen);
+				resolve();
+			};
+			map.observe(seen);
+		});
+		const start = performance.now();
+		a.doc.getMap('photos').set(`k${i}`, i);
+		await got;
+		samples.push(performance.now() - start);
+	}
+	a.close();
+	b.close();
+	await server.close();
+	return samples;
+}
+
+/** Deliveries per second: every edit reaches the other members of its album. */
+async function oursFanout(): Promise<number> {
+	const relay = await startTestRelay();
+	try {
+		const all = await devices(relay, FANOUT_ALBUMS * FANOUT_CLIENTS_PER_ALBUM);
+		const albums: BenchAlbum[] = [];
+		const groups: Device[][] = [];
+		for (let i = 0; i < FANOUT_ALBUMS; i++) {
+			const group = all.slice(i * FANOUT_CLIENTS_PER_ALBUM, (i + 1) * FANOUT_CLIENTS_PER_ALBUM);
+			groups.push(group);
+			albums.push(await makeAlbum(group));
+		}
+		const expected =
+			FANOUT_ALBUMS *
+			FANOUT_CLIENTS_PER_ALBUM *
+			FANOUT_EDITS_PER_CLIENT *
+			(FANOUT_CLIENTS_PER_ALBUM - 1);
+		let delivered = 0;
+		let done: () => void = () => {};
+		const finished = new Promise<void>((resolve) => (done = resolve));
+		groups.forEach((group, i) => {
+			for (const device of group) {
+				applyIncoming(device, new Map([[albums[i]!.albumId, albums[i]!]]), () => {
+					if (++delivered === expected) done();
+				});
+			}
+		});
+		const start = performance.now();
+		await Promise.all(
+			groups.flatMap((group, i) =>
+				group.map(async (device) => {
+					for (let e = 0; e < FANOUT_EDITS_PER_CLIENT; e++) {
+						await postEdit(device, albums[i]!, `${device.account.signPk}-${e}`, e);
+						// Stay under the relay's cap of frames in flight per socket.
+						if (e % 32 === 31) await device.socket.sync();
+					}
+				})
+			)
+		);
+		await finished;
+		const ms = performance.now() - start;
+		for (const device of all) device.socket.close();
+		return delivered / (ms / 1000);
+	} finally {
+		await relay.stop();
+	}
+}
+
+async function baselineFanout(): Promise<number> {
+	const server = await startYServer();
+	const rooms: YClient[][] = [];
+	for (let r = 0; r < FANOUT_ALBUMS; r++) {
+		const room: YClient[] = [];
+		for (let c = 0; c < FANOUT_CLIENTS_PER_ALBUM; c++) {
+			room.push(await connectYClient(server.url, `room${r}`));
+		}
+		rooms.push(room);
+	}
+	const expected =
+		FANOUT_ALBUMS *
+		FANOUT_CLIENTS_PER_ALBUM *
+		FANOUT_EDITS_PER_CLIENT *
+		(FANOUT_CLIENTS_PER_ALBUM - 1);
+	let delivered = 0;
+	let done: () => void = () => {};
+	const finished = new Promise<void>((resolve) => (done = resolve));
+	for (const room of rooms) {
+		for (const client of room) {
+			client.doc.on('update', (_update: Uint8Array, origin: unknown) => {
+				// Updates applied from the socket carry the provider as origin.
+				if (origin === client.provider && ++delivered === expected) done();
+			});
+		}
+	}
+	const start = performance.now();
+	await Promise.all(
+		rooms.flatMap((room, r) =>
+			room.map(async (client, c) => {
+				for (let e = 0; e < FANOUT_EDITS_PER_CLIENT; e++) {
+					client.doc.getMap('photos').set(`${r}-${c}-${e}`, e);
+					if (e % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
+				}
+			})
+		)
+	);
+	await finished;
+	const ms = performance.now() - start;
+	for (const room of rooms) for (const client of room) client.close();
+	await server.close();
+	return delivered / (ms / 1000);
+}
+
+export default defineBenchmark('sync', async (): Promise<Figure[]> => {
+	const ours: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
+	const base: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
+	for (let run = 0; run < LATENCY_RUNS; run++) {
+		const b = await baselineLatency();
+		base.p50.push(percentile(b, 50));
+		base.p99.push(percentile(b, 99));
+		const o = await oursLatency();
+		ours.p50.push(percentile(o, 50));
+		ours.p99.push(percentile(o, 99));
+	}
+	const fan = { ours: [] as number[], base: [] as number[] };
+	for (let run = 0; run < FANOUT_RUNS; run++) {
+		fan.base.push(await baselineFanout());
+		fan.ours.push(await oursFanout());
+	}
+	const baseline = 'y-websocket plaintext';
+	return [
+		figure({
+			name: 'sync.latency.p50',
+			unit: 'ms',
+			value: median(ours.p50),
+			baseline,
+			baselineValue: median(base.p50),
+			target: { of: 'ratio', op: '<=', bound: 1.5 },
+			runs: LATENCY_RUNS
+		}),
+		figure({
+			name: 'sync.latency.p99',
+			unit: 'ms',
+			value: median(ours.p99),
+			baseline,
+			baselineValue: median(base.p99),
+			target: { of: 'ratio', op: '<=', bound: 3 },
+			runs: LATENCY_RUNS
+		}),
+		figure({
+			name: 'sync.fanout.50clients.10albums',
+			unit: 'deliveries/s',
+			value: median(fan.ours),
+			baseline,
+			baselineValue: median(fan.base),
+			target: { of: 'ratio', op: '>=', bound: 0.7 },
+			runs: FANOUT_RUNS
+		})
+	];
+});
