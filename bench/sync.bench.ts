@@ -1,16 +1,18 @@
-// Album-stream sync: update latency A -> relay -> B, and fan-out throughput, against plaintext y-websocket.
+// Album-stream sync: update latency A -> relay -> B, and fan-out throughput, against plaintext y-websocket (servers in child processes).
 
 import * as Y from 'yjs';
 import { deriveDocKey } from '../src/lib/crypto';
 import type { Envelope } from '../src/lib/protocol';
 import { MembershipChain, openEnvelope, sealEnvelope } from '../src/lib/sync';
-import { startTestRelay, type TestRelay } from '../tests/integration/helpers/relay';
+import path from 'node:path';
 import {
 	seedAccounts,
 	StreamClient,
 	type SeededAccount
 } from '../tests/integration/helpers/stream';
-import { connectYClient, startYServer, type YClient } from './baselines/y-websocket';
+import { makeTempDir, removeTempDir } from '../tests/integration/helpers/temp';
+import { startChildServer, type ChildServer } from './baselines/child';
+import { connectYClient, type YClient } from './baselines/y-websocket';
 import { defineBenchmark, figure, median, type Figure } from './lib';
 
 const LATENCY_EDITS = 200;
@@ -129,7 +131,46 @@ function applyIncoming(device: Device, albums: Map<string, BenchAlbum>, onApplie
 	});
 }
 
-async function devices(relay: TestRelay, count: number): Promise<Device[]> {
+/** The relay as production runs it: its own process (node relay/src/main.ts), a fresh DATA_DIR. */
+interface ChildRelay {
+	url: string;
+	dataDir: string;
+	stop(): Promise<void>;
+}
+
+async function startRelay(): Promise<ChildRelay> {
+	const root = await makeTempDir('tessera-bench-sync');
+	const dataDir = path.join(root, 'data');
+	let server: ChildServer;
+	try {
+		server = await startChildServer('relay/src/main.ts', {
+			PORT: '0',
+			HOST: '127.0.0.1',
+			// info: the "listening" line carries the URL; nothing per frame is logged at this level.
+			LOG_LEVEL: 'info',
+			DATA_DIR: dataDir,
+			APP_DIR: path.join(root, 'no-app')
+		});
+	} catch (error) {
+		await removeTempDir(root);
+		throw error;
+	}
+	return {
+		url: server.url,
+		dataDir,
+		async stop() {
+			await server.stop();
+			await removeTempDir(root);
+		}
+	};
+}
+
+/** The y-websocket baseline server, in its own process too. */
+function startYServer(): Promise<ChildServer> {
+	return startChildServer('bench/baselines/y-websocket-server.ts');
+}
+
+async function devices(relay: ChildRelay, count: number): Promise<Device[]> {
 	const names = Array.from({ length: count }, (_, i) => `bench${i}`);
 	const accounts = await seedAccounts(relay.dataDir, names);
 	return Promise.all(
@@ -142,7 +183,7 @@ async function devices(relay: TestRelay, count: number): Promise<Device[]> {
 }
 
 async function oursLatency(): Promise<number[]> {
-	const relay = await startTestRelay();
+	const relay = await startRelay();
 	try {
 		const [a, b] = await devices(relay, 2);
 		const album = await makeAlbum([a!, b!]);
@@ -186,13 +227,13 @@ async function baselineLatency(): Promise<number[]> {
 	}
 	a.close();
 	b.close();
-	await server.close();
+	await server.stop();
 	return samples;
 }
 
 /** Deliveries per second: every edit reaches the other members of its album. */
 async function oursFanout(): Promise<number> {
-	const relay = await startTestRelay();
+	const relay = await startRelay();
 	try {
 		const all = await devices(relay, FANOUT_ALBUMS * FANOUT_CLIENTS_PER_ALBUM);
 		const albums: BenchAlbum[] = [];
@@ -278,7 +319,7 @@ async function baselineFanout(): Promise<number> {
 	await finished;
 	const ms = performance.now() - start;
 	for (const room of rooms) for (const client of room) client.close();
-	await server.close();
+	await server.stop();
 	return delivered / (ms / 1000);
 }
 

@@ -7,6 +7,16 @@ import type { AlbumModel } from '../../../src/lib/albums';
 import { openDeviceDatabase, type TesseraDB } from '../../../src/lib/local/db';
 import type { AlbumIdentity } from '../../../src/lib/sync';
 import { SyncEngine, type SocketLike } from '../../../src/lib/sync/engine';
+import { getSodium } from '../../../src/lib/crypto';
+import {
+	MembershipRuleError,
+	envelopeSigningBytes,
+	type Envelope,
+	type MembershipEntry
+} from '../../../src/lib/protocol';
+import { MembershipChain, MembershipChainError, hashMembershipEntry } from '../../../src/lib/sync';
+import { EnvelopeRejected, membershipHeadAt, openEnvelope } from '../../../src/lib/sync/envelope';
+import { openDatabase, type RelayDatabase } from '../../../relay/src/db';
 
 /** What the faulty transport does to this device's frames; changed by the test as it runs. */
 export interface Faults {
@@ -168,4 +178,165 @@ export function docDigest(model: AlbumModel, docId: string): string {
 	const vector = Buffer.from(Y.encodeStateVector(doc)).toString('base64');
 	doc.destroy();
 	return JSON.stringify({ roots, vector });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A compromised relay: rows written straight into its database, past every check it runs.
+
+/** A row to write into the relay's database as if the relay had accepted it. */
+export type InjectedRow =
+	| { kind: 'envelope'; envelope: Envelope }
+	| { kind: 'membership'; entry: MembershipEntry; chainIndex?: number };
+
+/**
+ * Writes rows into the relay's SQLite file through a second connection (WAL lets the relay run
+ * meanwhile), each at the album's next seq and stored exactly as AlbumStore stores what it accepts
+ * (envelope + receipt, or membership entry). Live followers are not told: the rows reach devices
+ * through catch-up. Returns the seqs given.
+ */
+export async function injectRows(
+	dataDir: string,
+	albumId: string,
+	rows: readonly InjectedRow[]
+): Promise<number[]> {
+	const sodium = await getSodium();
+	const prepared = await Promise.all(
+		rows.map(async (row) =>
+			row.kind === 'envelope'
+				? {
+						row,
+						hash: Buffer.from(
+							sodium.crypto_generichash(
+								32,
+								envelopeSigningBytes(row.envelope, row.envelope.nonce, row.envelope.ct),
+								null
+							)
+						)
+					}
+				: { row, hash: Buffer.from(await hashMembershipEntry(row.entry)) }
+		)
+	);
+	const db = openDatabase(dataDir);
+	try {
+		const nextSeq = db.prepare(
+			'UPDATE albums SET last_seq = last_seq + 1 WHERE album_id = ? RETURNING last_seq'
+		);
+		const receipt = db.prepare(
+			'INSERT INTO envelope_receipts (album_id, hash, seq) VALUES (?, ?, ?)'
+		);
+		const envelope = db.prepare(
+			`INSERT INTO envelopes (album_id, seq, doc_id, epoch, signer, hash, envelope, received_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		);
+		const entry = db.prepare(
+			`INSERT INTO membership_entries (album_id, chain_index, seq, hash, signer, op, entry, received_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		);
+		return db
+			.transaction(() =>
+				prepared.map(({ row, hash }) => {
+					const { last_seq: seq } = nextSeq.get(albumId) as { last_seq: number };
+					const now = Date.now();
+					if (row.kind === 'envelope') {
+						const e = row.envelope;
+						receipt.run(albumId, hash, seq);
+						envelope.run(albumId, seq, e.docId, e.epoch, e.by, hash, JSON.stringify(e), now);
+					} else {
+						const m = row.entry;
+						const index = row.chainIndex ?? m.index;
+						entry.run(albumId, index, seq, hash, m.by, m.op, JSON.stringify(m), now);
+					}
+					return seq;
+				})
+			)
+			.immediate();
+	} finally {
+		db.close();
+	}
+}
+
+/** Runs `work` on the relay's database through a second connection (to delete or restore rows). */
+export function withRelayDatabase<T>(dataDir: string, work: (db: RelayDatabase) => T): T {
+	const db = openDatabase(dataDir);
+	try {
+		return db.transaction(() => work(db)).immediate();
+	} finally {
+		db.close();
+	}
+}
+
+/** Every doc's digest (see docDigest) and the album view, to compare a device before and after. */
+export function albumDigest(model: AlbumModel, docIds: readonly string[] = []) {
+	const ids = [...new Set([...model.docIds(), ...docIds])].sort();
+	return {
+		docs: Object.fromEntries(ids.map((id) => [id, docDigest(model, id)])),
+		view: model.view().map((p) => ({ docId: p.docId, id: p.ref.id })),
+		meta: model.meta()
+	};
+}
+
+/** The membership entries this device stored, in chain order, with the seq of each. */
+export async function storedMembership(
+	db: TesseraDB,
+	albumId: string
+): Promise<{ seq: number; entry: MembershipEntry }[]> {
+	const rows = await db.entries
+		.where('[albumId+seq]')
+		.between([albumId, 0], [albumId, Infinity])
+		.toArray();
+	return rows.flatMap((row) =>
+		row.item.type === 'membership' ? [{ seq: row.seq, entry: row.item.entry }] : []
+	);
+}
+
+/**
+ * What this device's checks say about an envelope sequenced at `seq`: the EnvelopeRejected code,
+ * or 'accepted'. The engine drops refused stream items without an event, so tests ask the same
+ * function it calls (openEnvelope) with the device's own verified chain, keys and stored seqs.
+ */
+export async function envelopeVerdict(
+	device: Device,
+	chain: MembershipChain,
+	envelope: Envelope,
+	seq: number
+): Promise<string> {
+	const stored = await storedMembership(device.db, chain.state.albumId);
+	try {
+		await openEnvelope(envelope, {
+			state: chain.state,
+			epochKeys: await chain.openEpochKeys(device.identity),
+			sequencedAt: membershipHeadAt(
+				stored.map((m) => m.seq),
+				seq
+			)
+		});
+		return 'accepted';
+	} catch (error) {
+		if (error instanceof EnvelopeRejected) return error.code;
+		throw error;
+	}
+}
+
+/**
+ * What verifying the chain the relay now serves says, against the head this device verified: the
+ * MembershipChainError or MembershipRuleError code, or 'accepted'.
+ */
+export async function chainVerdict(
+	device: Device,
+	albumId: string,
+	served: readonly unknown[]
+): Promise<string> {
+	const record = await device.db.albums.get(albumId);
+	try {
+		await MembershipChain.verify(served, {
+			expectedAlbumId: albumId,
+			...(record?.head ? { knownHead: record.head } : {})
+		});
+		return 'accepted';
+	} catch (error) {
+		if (error instanceof MembershipChainError || error instanceof MembershipRuleError) {
+			return error.code;
+		}
+		throw error;
+	}
 }

@@ -333,7 +333,16 @@ export class AlbumSync implements AlbumFollower {
 		this.epochKeys = await this.chain.openEpochKeys(this.options.identity);
 		const model = this.makeModel(this.chain.state);
 		for (const [docId, doc] of loaded.docs) {
-			if (doc.state) this.applyQuietly(model, docId, doc.state);
+			// The device's own compacted state (sealed by its vault) may be far bigger than one
+			// envelope; a state that will not load stops the album rather than show it partly.
+			if (doc.state) {
+				try {
+					model.loadLocalState(docId, doc.state);
+				} catch (error) {
+					this.fail('storage', error);
+					return;
+				}
+			}
 			for (const row of doc.envelopes) {
 				if (row.item.type !== 'envelope') continue;
 				const opened = await this.openStored(row.item.envelope, row.seq);

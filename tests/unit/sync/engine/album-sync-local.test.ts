@@ -4,6 +4,7 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { deriveDocKey, toBase64Url } from '../../../../src/lib/crypto';
+import { MAX_ENVELOPE_CIPHERTEXT_BYTES } from '../../../../src/lib/protocol';
 import { openDeviceDatabase, type TesseraDB } from '../../../../src/lib/local/db';
 import { MembershipChain, hashMembershipEntry, memberKeysOf } from '../../../../src/lib/sync';
 import { sealEnvelope } from '../../../../src/lib/sync/envelope';
@@ -146,5 +147,23 @@ describe('AlbumSync from the device database', () => {
 		const album = await AlbumSync.open({ db, albumId, identity: owner, connection: offline() });
 		expect(album.model!.meta().name).toBe(`${marker}-queued`);
 		expect(await album.pendingWrites()).toBe(1);
+	});
+
+	it('opens a compacted doc state bigger than one envelope in full', async () => {
+		const { db, albumId, owner } = await storedAlbum();
+		// A big album's saved state is far over the 1 MiB a single envelope may carry.
+		const doc = new Y.Doc();
+		const padding = 'x'.repeat(1024);
+		doc.transact(() => {
+			for (let i = 0; i < 1500; i++) doc.getMap('meta').set(`note${i}`, `${i}:${padding}`);
+			doc.getMap('meta').set('name', 'Big trip');
+		});
+		const state = Y.encodeStateAsUpdateV2(doc);
+		expect(state.length).toBeGreaterThan(MAX_ENVELOPE_CIPHERTEXT_BYTES);
+		await new LocalAlbum(db, albumId).compact('album', state, 4, { updates: 0, bytes: 0 });
+
+		const album = await AlbumSync.open({ db, albumId, identity: owner, connection: offline() });
+		expect(album.error).toBeNull();
+		expect(album.model!.meta().name).toBe('Big trip');
 	});
 });

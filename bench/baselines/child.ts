@@ -1,0 +1,98 @@
+// Servers for benchmarks in their own process (own core, own heap), as they run in production.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const gcHook = new URL('./gc-on-signal.ts', import.meta.url).href;
+
+/** How long a child may take to print its URL. */
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export interface ChildServer {
+	/** http://host:port as the child printed it. */
+	url: string;
+	pid: number;
+	/** Resident set size of the child in KiB (VmRSS from /proc). */
+	rssKiB(): number;
+	/** Runs a full GC in the child (it was started with --expose-gc and the signal hook). */
+	collectGarbage(): Promise<void>;
+	/** SIGTERM, then waits for the exit (SIGKILL after a while). */
+	stop(): Promise<void>;
+}
+
+/**
+ * Runs `node --import tsx <script>` from the project root with `env` added, and resolves once the
+ * child printed a JSON line with a `url` field (the relay's "listening" log line, or a baseline
+ * script's). Stdout is drained for the child's whole life: a full pipe would block its writes.
+ */
+export async function startChildServer(
+	script: string,
+	env: Record<string, string> = {}
+): Promise<ChildServer> {
+	const child = spawn(
+		process.execPath,
+		['--expose-gc', '--import', 'tsx', '--import', gcHook, script],
+		{ cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
+	);
+	let stderr = '';
+	child.stderr!.on('data', (chunk: Buffer) => {
+		stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+	});
+	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+	const url = await new Promise<string>((resolve, reject) => {
+		let settled = false;
+		const timer = setTimeout(() => fail(`no URL within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+		const fail = (why: string) => {
+			if (settled) return;
+			settled = true;
+			clearTimeout(timer);
+			child.kill('SIGKILL');
+			reject(new Error(`${script}: ${why}\n${stderr}`));
+		};
+		child.once('exit', (code) => fail(`exited with ${code} before printing its URL`));
+		createInterface({ input: child.stdout! }).on('line', (line) => {
+			const found = settled ? null : urlOf(line);
+			if (found === null) return;
+			settled = true;
+			clearTimeout(timer);
+			resolve(found);
+		});
+	});
+	return {
+		url,
+		pid: child.pid!,
+		rssKiB: () => rssKiB(child),
+		async collectGarbage() {
+			child.kill('SIGUSR2');
+			// The signal is handled on the child's event loop; give it time to run the collection.
+			await new Promise((resolve) => setTimeout(resolve, 300));
+		},
+		async stop() {
+			if (child.exitCode !== null || child.signalCode !== null) return;
+			child.kill('SIGTERM');
+			const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+			await exited;
+			clearTimeout(timer);
+		}
+	};
+}
+
+function urlOf(line: string): string | null {
+	try {
+		const parsed = JSON.parse(line) as { url?: unknown };
+		return typeof parsed.url === 'string' ? parsed.url : null;
+	} catch {
+		return null;
+	}
+}
+
+function rssKiB(child: ChildProcess): number {
+	const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+	const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+	if (!match) throw new Error(`no VmRSS for pid ${child.pid}`);
+	return Number(match[1]);
+}
