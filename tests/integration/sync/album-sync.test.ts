@@ -247,4 +247,23 @@ describe('sync engine', () => {
 		);
 		expect(model.meta().name).toBe('after the removal');
 	});
+
+	it('a member added after edits reads them: envelopes sealed before their key box arrived wait for it', async () => {
+		const first = device('owner-early', owner, { snapshotPolicy: { updates: 1e9, bytes: 1e12 } });
+		first.engine.start();
+		const { album, created } = await first.engine.createAlbum();
+		album.model!.rename('Before you joined');
+		// The rename is on the relay (seq 2, after the genesis) before the viewer is added.
+		await eventually(
+			async () => album.seq >= 2 && (await album.pendingWrites()) === 0,
+			'the rename acked'
+		);
+		await share(album, first, viewer, 'viewer');
+
+		const joiner = device('viewer-late', viewer);
+		joiner.engine.start();
+		const { model } = await openModel(joiner, created.albumId);
+		await eventually(() => model.meta().name === 'Before you joined', 'the earlier name');
+		expect(docDigest(model, 'album')).toBe(docDigest(album.model!, 'album'));
+	});
 });

@@ -124,6 +124,8 @@ export class AlbumSync implements AlbumFollower {
 	private lastSeq = 0;
 	private caughtUp = false;
 	private failure: AlbumSyncError | null = null;
+	/** Envelopes from before this device's key box, waiting for it during catch-up. */
+	private held: { seq: number; envelope: Envelope }[] = [];
 	private closed = false;
 	private queue: Promise<void> = Promise.resolve();
 	private readonly counters = new Map<string, DocCounter>();
@@ -358,6 +360,12 @@ export class AlbumSync implements AlbumFollower {
 	}
 
 	private async openStored(envelope: Envelope, seq: number): Promise<Uint8Array | null> {
+		const opened = await this.openAt(envelope, seq);
+		return opened instanceof Uint8Array ? opened : null;
+	}
+
+	/** The decrypted update, or the code it was refused with. */
+	private async openAt(envelope: Envelope, seq: number): Promise<Uint8Array | EnvelopeRejected> {
 		try {
 			const opened = await openEnvelope(envelope, {
 				state: this.chain!.state,
@@ -366,7 +374,7 @@ export class AlbumSync implements AlbumFollower {
 			});
 			return opened.update;
 		} catch (error) {
-			if (error instanceof EnvelopeRejected) return null;
+			if (error instanceof EnvelopeRejected) return error;
 			throw error;
 		}
 	}
@@ -382,6 +390,9 @@ export class AlbumSync implements AlbumFollower {
 					this.lastSeq = frame.seq;
 					await this.local.advance(frame.seq, this.clock.now());
 				}
+				// Whatever still waits was sealed under an epoch this device was never given (it
+				// joined later); the writers' re-snapshots under the current epoch carry it.
+				this.held = [];
 				this.caughtUp = true;
 				for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
 				this.emitChange();
@@ -447,6 +458,7 @@ export class AlbumSync implements AlbumFollower {
 		if (last.op === 'remove') this.presence.forget(last.member);
 		if (before === null) this.publishModel(this.makeModel(state));
 		else this.albumModel?.setMembership(state);
+		await this.retryHeld();
 		this.emitChange();
 		// Writes refused as stale may now be re-sealed under this head.
 		this.flush();
@@ -457,19 +469,53 @@ export class AlbumSync implements AlbumFollower {
 	private async onEnvelope(seq: number, envelope: Envelope): Promise<void> {
 		const model = this.albumModel;
 		let update: Uint8Array | null = null;
-		if (this.chain && model) update = await this.openStored(envelope, seq);
+		let held = false;
+		if (this.chain && model) {
+			const opened = await this.openAt(envelope, seq);
+			if (opened instanceof Uint8Array) update = opened;
+			// Catching up as a new member, edits made before this device was added come before the
+			// entry that seals it their key: keep them until that entry arrives (retryHeld).
+			else held = opened.code === 'no-key' && !this.caughtUp;
+		}
 		let applied = false;
 		if (update && model) applied = this.applyQuietly(model, envelope.docId, update);
 		this.lastSeq = seq;
 		// A refused item is not stored, but its seq is read: nobody will ever send it differently.
+		// A held one is stored, so a reopen re-checks it against the whole chain.
 		await this.local.commit(
 			seq,
-			applied ? { type: 'envelope', envelope } : null,
+			applied || held ? { type: 'envelope', envelope } : null,
 			null,
 			this.roleOf(this.chain?.state ?? null),
 			this.clock.now()
 		);
+		if (held) {
+			this.held.push({ seq, envelope });
+			return;
+		}
 		if (!applied || !update) return;
+		await this.afterApplied(envelope, update);
+	}
+
+	/** Opens held envelopes that the keys now known can open, in seq order. */
+	private async retryHeld(): Promise<void> {
+		const model = this.albumModel;
+		if (!model || this.held.length === 0) return;
+		const waiting = this.held;
+		this.held = [];
+		for (const item of waiting) {
+			const opened = await this.openAt(item.envelope, item.seq);
+			if (opened instanceof Uint8Array) {
+				if (this.applyQuietly(model, item.envelope.docId, opened)) {
+					await this.afterApplied(item.envelope, opened);
+				}
+			} else if (opened.code === 'no-key') {
+				this.held.push(item);
+			}
+		}
+	}
+
+	private async afterApplied(envelope: Envelope, update: Uint8Array): Promise<void> {
 		const counter = this.counter(envelope.docId);
 		if (envelope.kind === 'snapshot') {
 			this.snapshotEpochs.set(envelope.docId, envelope.epoch);
@@ -480,7 +526,12 @@ export class AlbumSync implements AlbumFollower {
 			counter.bytes += update.byteLength;
 		}
 		counter.sinceCompaction += 1;
-		if (counter.sinceCompaction >= this.localCompaction || envelope.kind === 'snapshot') {
+		// Compaction drops a doc's stored envelopes; never while some of them still wait for a key.
+		const waiting = this.held.some((item) => item.envelope.docId === envelope.docId);
+		if (
+			!waiting &&
+			(counter.sinceCompaction >= this.localCompaction || envelope.kind === 'snapshot')
+		) {
 			await this.compact(envelope.docId);
 		}
 		this.emitChange();
