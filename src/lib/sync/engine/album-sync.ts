@@ -1,24 +1,42 @@
 // One album on a device: opens it from the local database, follows its stream, applies verified items, sends local edits.
 
+import * as v from 'valibot';
 import { deriveDocKey } from '../../crypto';
-import { AlbumModel, activityDocId } from '../../albums';
+import {
+	AlbumModel,
+	AlbumUpdateRejected,
+	activityDocId,
+	type AlbumUpdateRejectedCode
+} from '../../albums';
 import type { TesseraDB } from '../../local/db';
 import {
+	MembershipEntrySchema,
+	MembershipRuleError,
 	WsErrorCode,
 	canWriteDoc,
 	type Envelope,
+	type MembershipRuleCode,
 	type MembershipState,
 	type Role
 } from '../../protocol';
 import {
 	EnvelopeRejected,
+	type EnvelopeRejectedCode,
 	membershipHeadAt,
 	openEnvelope,
 	openEphemeral,
 	sealEnvelope,
 	sealEphemeral
 } from '../envelope';
-import { MembershipChain, memberKeysOf, type AlbumIdentity } from '../membership-chain';
+import {
+	ForkError,
+	MembershipChain,
+	MembershipChainError,
+	memberKeysOf,
+	type AlbumIdentity,
+	type MembershipChainErrorCode
+} from '../membership-chain';
+import { hashMembershipEntry } from '../membership-crypto';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { LocalAlbum } from './local-album';
 import { Outbox, type PendingWrite } from './outbox';
@@ -63,14 +81,37 @@ export type AlbumSyncErrorCode =
 	/** The device database failed while applying an item; reopen the album to go on. */
 	| 'storage';
 
+/**
+ * What lies under an AlbumSyncError: for `untrusted-history` the chain's code (`bad-signature`,
+ * `not-authorized`, `fork`, `rollback`, …), for `not-a-member` and `album-not-found` the relay's.
+ */
+export type AlbumSyncReason = MembershipChainErrorCode | MembershipRuleCode | WsErrorCode;
+
 export class AlbumSyncError extends Error {
 	constructor(
 		readonly code: AlbumSyncErrorCode,
-		message: string
+		message: string,
+		/** The underlying code, when the cause had one (null for a storage error or a removal). */
+		readonly reason: AlbumSyncReason | null = null
 	) {
 		super(message);
 		this.name = 'AlbumSyncError';
 	}
+}
+
+/**
+ * A stream item this device read but did not apply: forged, tampered, spliced, under a stale
+ * epoch, or refused by the album model (`too-large`, `decode-bomb`, …). Its seq is read anyway.
+ * Envelopes waiting for their key while catching up are reported only if still waiting at
+ * `caught-up`, as `no-key`.
+ */
+export interface RejectedItem {
+	seq: number;
+	docId: string;
+	/** The signer the envelope names (not proven: the signature may be what failed). */
+	by: string;
+	code: EnvelopeRejectedCode | AlbumUpdateRejectedCode;
+	message: string;
 }
 
 /** A local write the relay refused for good; it stays in this device's doc until reloaded. */
@@ -98,9 +139,18 @@ export interface AlbumSyncEvents {
 	/** The model changed (remote items applied, membership moved, caught up). */
 	change?: () => void;
 	refused?: (write: RefusedWrite) => void;
+	/** The relay served an envelope this device refused (see RejectedItem). */
+	rejected?: (item: RejectedItem) => void;
 	/** A queued write was sealed again under a newer head or epoch (after stale-epoch). */
 	resealed?: (docId: string) => void;
 	error?: (error: AlbumSyncError) => void;
+}
+
+interface HeldEnvelope {
+	seq: number;
+	envelope: Envelope;
+	/** The `no-key` refusal, reported if the key never comes. */
+	rejection: EnvelopeRejected;
 }
 
 interface DocCounter {
@@ -125,7 +175,7 @@ export class AlbumSync implements AlbumFollower {
 	private caughtUp = false;
 	private failure: AlbumSyncError | null = null;
 	/** Envelopes from before this device's key box, waiting for it during catch-up. */
-	private held: { seq: number; envelope: Envelope }[] = [];
+	private held: HeldEnvelope[] = [];
 	private closed = false;
 	private queue: Promise<void> = Promise.resolve();
 	private readonly counters = new Map<string, DocCounter>();
@@ -392,7 +442,9 @@ export class AlbumSync implements AlbumFollower {
 				}
 				// Whatever still waits was sealed under an epoch this device was never given (it
 				// joined later); the writers' re-snapshots under the current epoch carry it.
-				this.held = [];
+				for (const item of this.held.splice(0)) {
+					this.reject(item.seq, item.envelope, item.rejection);
+				}
 				this.caughtUp = true;
 				for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
 				this.emitChange();
@@ -433,7 +485,7 @@ export class AlbumSync implements AlbumFollower {
 		} catch (error) {
 			// The relay checks entries with the same rules; one that fails here was forged or
 			// corrupted, and nothing after it can be trusted.
-			this.fail('untrusted-history', error);
+			this.fail('untrusted-history', await this.forkOr(entry, error));
 			return;
 		}
 		const chain = this.chain;
@@ -469,16 +521,28 @@ export class AlbumSync implements AlbumFollower {
 	private async onEnvelope(seq: number, envelope: Envelope): Promise<void> {
 		const model = this.albumModel;
 		let update: Uint8Array | null = null;
-		let held = false;
+		let held: EnvelopeRejected | null = null;
+		let rejection: EnvelopeRejected | AlbumUpdateRejected | null = null;
 		if (this.chain && model) {
 			const opened = await this.openAt(envelope, seq);
 			if (opened instanceof Uint8Array) update = opened;
 			// Catching up as a new member, edits made before this device was added come before the
 			// entry that seals it their key: keep them until that entry arrives (retryHeld).
-			else held = opened.code === 'no-key' && !this.caughtUp;
+			else if (opened.code === 'no-key' && !this.caughtUp) held = opened;
+			else rejection = opened;
+		} else {
+			// The relay serves the genesis first: an envelope before it names a head nobody has.
+			rejection = new EnvelopeRejected(
+				'unknown-head',
+				'This change came before the album’s history; it was not applied.'
+			);
 		}
 		let applied = false;
-		if (update && model) applied = this.applyQuietly(model, envelope.docId, update);
+		if (update && model) {
+			const result = this.tryApply(model, envelope.docId, update);
+			if (result === true) applied = true;
+			else rejection = result;
+		}
 		this.lastSeq = seq;
 		// A refused item is not stored, but its seq is read: nobody will ever send it differently.
 		// A held one is stored, so a reopen re-checks it against the whole chain.
@@ -490,9 +554,10 @@ export class AlbumSync implements AlbumFollower {
 			this.clock.now()
 		);
 		if (held) {
-			this.held.push({ seq, envelope });
+			this.held.push({ seq, envelope, rejection: held });
 			return;
 		}
+		if (rejection) this.reject(seq, envelope, rejection);
 		if (!applied || !update) return;
 		await this.afterApplied(envelope, update);
 	}
@@ -506,11 +571,13 @@ export class AlbumSync implements AlbumFollower {
 		for (const item of waiting) {
 			const opened = await this.openAt(item.envelope, item.seq);
 			if (opened instanceof Uint8Array) {
-				if (this.applyQuietly(model, item.envelope.docId, opened)) {
-					await this.afterApplied(item.envelope, opened);
-				}
+				const applied = this.tryApply(model, item.envelope.docId, opened);
+				if (applied === true) await this.afterApplied(item.envelope, opened);
+				else this.reject(item.seq, item.envelope, applied);
 			} else if (opened.code === 'no-key') {
-				this.held.push(item);
+				this.held.push({ ...item, rejection: opened });
+			} else {
+				this.reject(item.seq, item.envelope, opened);
 			}
 		}
 	}
@@ -876,12 +943,57 @@ export class AlbumSync implements AlbumFollower {
 
 	/** Applies a verified update; a refused one (decode bomb, malformed) leaves the doc as it was. */
 	private applyQuietly(model: AlbumModel, docId: string, update: Uint8Array): boolean {
+		return this.tryApply(model, docId, update) === true;
+	}
+
+	/** Like applyQuietly, with the model's refusal. */
+	private tryApply(
+		model: AlbumModel,
+		docId: string,
+		update: Uint8Array
+	): true | AlbumUpdateRejected {
 		try {
 			model.applyUpdate(docId, update);
 			return true;
-		} catch {
-			return false;
+		} catch (error) {
+			if (error instanceof AlbumUpdateRejected) return error;
+			return new AlbumUpdateRejected('malformed', docId, 'This album change could not be applied.');
 		}
+	}
+
+	/** Reports a stream envelope that was read and not applied. */
+	private reject(
+		seq: number,
+		envelope: Envelope,
+		rejection: EnvelopeRejected | AlbumUpdateRejected
+	): void {
+		this.events.rejected?.({
+			seq,
+			docId: envelope.docId,
+			by: envelope.by,
+			code: rejection.code,
+			message: rejection.message
+		});
+	}
+
+	/**
+	 * A validly signed entry at an index this device already verified, different from the one it
+	 * holds there, is a second history (the rules only see an out-of-order entry): a fork.
+	 */
+	private async forkOr(entry: unknown, error: unknown): Promise<unknown> {
+		const chain = this.chain;
+		if (!chain || !(error instanceof MembershipRuleError) || error.code !== 'wrong-index') {
+			return error;
+		}
+		const parsed = v.safeParse(MembershipEntrySchema, entry);
+		if (!parsed.success) return error;
+		const known = chain.entries[parsed.output.index];
+		if (!known) return error;
+		const [theirs, ours] = await Promise.all([
+			hashMembershipEntry(parsed.output),
+			hashMembershipEntry(known)
+		]);
+		return equalBytes(theirs, ours) ? error : new ForkError(parsed.output.index);
 	}
 
 	private counter(docId: string): DocCounter {
@@ -898,15 +1010,19 @@ export class AlbumSync implements AlbumFollower {
 	private onSubscribeFailed(error: unknown): void {
 		if (!(error instanceof RelayRefusal)) return; // lost: onReady subscribes again
 		if (error.code === WsErrorCode.notAMember) {
-			this.fail('not-a-member', error);
+			this.fail('not-a-member', error, WsErrorCode.notAMember);
 		} else if (error.code === WsErrorCode.albumNotFound) {
-			this.fail('album-not-found', error);
+			this.fail('album-not-found', error, WsErrorCode.albumNotFound);
 		}
 	}
 
-	private fail(code: AlbumSyncErrorCode, cause: unknown): void {
+	private fail(code: AlbumSyncErrorCode, cause: unknown, relayCode?: WsErrorCode): void {
 		const message = cause instanceof Error ? cause.message : 'This album cannot be synced.';
-		this.failure = new AlbumSyncError(code, message);
+		const reason =
+			cause instanceof MembershipChainError || cause instanceof MembershipRuleError
+				? cause.code
+				: (relayCode ?? null);
+		this.failure = new AlbumSyncError(code, message, reason);
 		this.events.error?.(this.failure);
 	}
 
@@ -924,4 +1040,8 @@ export class AlbumSync implements AlbumFollower {
 			.then(() => (this.failure ? undefined : task()))
 			.catch((error: unknown) => this.fail('storage', error));
 	}
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+	return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -8,7 +8,9 @@ export {
 	type AlbumSyncErrorCode,
 	type AlbumSyncEvents,
 	type AlbumSyncOptions,
+	type AlbumSyncReason,
 	type RefusedWrite,
+	type RejectedItem,
 	type SnapshotPolicy
 } from './album-sync';
 export {

@@ -111,6 +111,7 @@ describe('AlbumSync from the device database', () => {
 		);
 		expect(album.model).toBeNull();
 		expect(errors.map((e) => e.code)).toEqual(['untrusted-history']);
+		expect(errors.map((e) => e.reason)).toEqual(['rollback']);
 	});
 
 	it('keeps compacted doc states and queued edits sealed at rest, and restores them', async () => {
