@@ -567,19 +567,23 @@ export class AlbumSync implements AlbumFollower {
 		const model = this.albumModel;
 		if (!model || this.held.length === 0) return;
 		const waiting = this.held;
-		this.held = [];
-		for (const item of waiting) {
+		const still: HeldEnvelope[] = [];
+		for (let i = 0; i < waiting.length; i++) {
+			const item = waiting[i]!;
+			// Those not tried yet still count as waiting, so compaction keeps their stored rows.
+			this.held = [...still, ...waiting.slice(i + 1)];
 			const opened = await this.openAt(item.envelope, item.seq);
 			if (opened instanceof Uint8Array) {
 				const applied = this.tryApply(model, item.envelope.docId, opened);
 				if (applied === true) await this.afterApplied(item.envelope, opened);
 				else this.reject(item.seq, item.envelope, applied);
 			} else if (opened.code === 'no-key') {
-				this.held.push({ ...item, rejection: opened });
+				still.push({ ...item, rejection: opened });
 			} else {
 				this.reject(item.seq, item.envelope, opened);
 			}
 		}
+		this.held = still;
 	}
 
 	private async afterApplied(envelope: Envelope, update: Uint8Array): Promise<void> {
