@@ -4,12 +4,11 @@ import { getSodium, isValidSignature } from '../../src/lib/crypto';
 import {
 	albumIdPreimage,
 	applyMembershipEntry,
-	canWriteDoc,
 	CATCH_UP_HIGH_WATER_BYTES,
 	CATCH_UP_PAGE_ITEMS,
 	checkAlbumIdBinding,
 	envelopeSigningBytes,
-	epochAt,
+	envelopeAuthorityRefusal,
 	fromBase64Url,
 	HASH_BYTES,
 	MAX_SUBSCRIPTIONS_PER_SOCKET,
@@ -250,43 +249,38 @@ export class AlbumStreams {
 		return sodium.crypto_generichash(HASH_BYTES, bytes, null);
 	}
 
-	/** DESIGN's envelope checks against the head: album alive, head known, epoch current, doc writer. */
+	/**
+	 * DESIGN's envelope checks, judged at the head the relay sequences the envelope at: the same
+	 * function every client runs (envelopeAuthorityRefusal), so relay and clients cannot disagree.
+	 */
 	private checkWrite(state: MembershipState, envelope: Envelope): void {
 		const head = state.head.index;
 		if (state.deleted) {
 			throw new StreamError(WsErrorCode.albumDeleted, 'This album was deleted.');
 		}
-		if (envelope.chainIndex > head) {
-			throw new StreamError(
-				WsErrorCode.unknownHead,
-				`This update names album history the relay does not have (it is at ${head}).`,
-				head
-			);
-		}
-		if (envelope.epoch !== state.epoch) {
-			throw new StreamError(
-				WsErrorCode.staleEpoch,
-				`This update is encrypted under key epoch ${envelope.epoch}, but the album is at epoch ${state.epoch}. Catch up and encrypt it again.`,
-				head
-			);
-		}
-		if (epochAt(state, envelope.chainIndex) !== envelope.epoch) {
-			throw new StreamError(
-				WsErrorCode.wrongEpoch,
-				`This update names history position ${envelope.chainIndex}, which is before key epoch ${envelope.epoch} began.`,
-				head
-			);
-		}
-		// The writer must hold the right now (a demoted collaborator writes no more) and at the head
-		// they wrote under (what every client checks).
-		if (
-			!canWriteDoc(state, envelope.by, envelope.docId, head) ||
-			!canWriteDoc(state, envelope.by, envelope.docId, envelope.chainIndex)
-		) {
-			throw new StreamError(
-				WsErrorCode.notAuthorized,
-				'You may not change this part of the album.'
-			);
+		const refusal = envelopeAuthorityRefusal(state, envelope, head);
+		if (!refusal) return;
+		switch (refusal.code) {
+			case 'unknown-head':
+			case 'ahead-of-log':
+				throw new StreamError(
+					WsErrorCode.unknownHead,
+					`This update names album history the relay does not have (it is at ${head}).`,
+					head
+				);
+			case 'stale-epoch':
+				throw new StreamError(
+					WsErrorCode.staleEpoch,
+					`This update is encrypted under key epoch ${envelope.epoch}, but the album is at epoch ${state.epoch}. Catch up and encrypt it again.`,
+					head
+				);
+			case 'wrong-epoch':
+				throw new StreamError(WsErrorCode.wrongEpoch, refusal.message, head);
+			case 'not-writer':
+				throw new StreamError(
+					WsErrorCode.notAuthorized,
+					'You may not change this part of the album.'
+				);
 		}
 	}
 
