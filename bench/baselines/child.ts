@@ -35,7 +35,15 @@ export async function startChildServer(
 ): Promise<ChildServer> {
 	const child = spawn(
 		process.execPath,
-		['--expose-gc', '--import', 'tsx', '--import', gcHook, script],
+		[
+			...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []),
+			'--expose-gc',
+			'--import',
+			'tsx',
+			'--import',
+			gcHook,
+			script
+		],
 		{ cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
 	);
 	let stderr = '';

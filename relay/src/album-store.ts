@@ -1,7 +1,9 @@
 // Albums in SQLite: membership chains, stored envelopes, the newest snapshot per doc, receipts, catch-up pages.
 
 import type { MembershipEntry } from '../../src/lib/protocol';
+import type { Transaction } from 'better-sqlite3';
 import type { RelayDatabase } from './db';
+import { WalSync } from './wal-sync';
 
 export interface AlbumRow {
 	albumId: string;
@@ -48,13 +50,17 @@ interface AlbumDbRow {
 }
 
 /**
- * Every write runs in one IMMEDIATE transaction with its seq; with synchronous=FULL the row is on
- * disk when the method returns, so the caller may acknowledge it (I8).
+ * Every write runs in one IMMEDIATE transaction with its seq. Appends and envelopes commit without
+ * a sync of their own (they survive a crash of the process once the method returns, I8); the
+ * caller awaits `durable()`, a group commit of the WAL, before it acknowledges them.
  */
 export class AlbumStore {
 	private readonly statements;
+	private readonly wal: WalSync;
+	private insertBatch: Transaction<(batch: readonly NewEnvelope[]) => number[]> | undefined;
 
 	constructor(private readonly db: RelayDatabase) {
+		this.wal = new WalSync(db);
 		this.statements = {
 			album: db.prepare('SELECT * FROM albums WHERE album_id = ?'),
 			chain: db.prepare(
@@ -153,35 +159,39 @@ export class AlbumStore {
 		head: { hash: Uint8Array; epoch: number; deleted: boolean },
 		ownerAccountId: string | null
 	): number {
-		return this.db
-			.transaction(() => {
-				const now = Date.now();
-				const hash = Buffer.from(head.hash);
-				if (entry.op === 'create') {
-					this.statements.insertAlbum.run(entry.albumId, hash, now, ownerAccountId);
-				}
-				const seq = this.nextSeq(entry.albumId);
-				this.statements.setHead.run(
-					entry.index,
-					hash,
-					head.epoch,
-					head.deleted ? 1 : 0,
-					now,
-					entry.albumId
-				);
-				this.statements.insertEntry.run(
-					entry.albumId,
-					entry.index,
-					seq,
-					hash,
-					entry.by,
-					entry.op,
-					json,
-					now
-				);
-				return seq;
-			})
-			.immediate();
+		const append = this.db.transaction(() => {
+			const now = Date.now();
+			const hash = Buffer.from(head.hash);
+			if (entry.op === 'create') {
+				this.statements.insertAlbum.run(entry.albumId, hash, now, ownerAccountId);
+			}
+			const seq = this.nextSeq(entry.albumId);
+			this.statements.setHead.run(
+				entry.index,
+				hash,
+				head.epoch,
+				head.deleted ? 1 : 0,
+				now,
+				entry.albumId
+			);
+			this.statements.insertEntry.run(
+				entry.albumId,
+				entry.index,
+				seq,
+				hash,
+				entry.by,
+				entry.op,
+				json,
+				now
+			);
+			return seq;
+		});
+		return this.wal.commitUnsynced(() => append.immediate());
+	}
+
+	/** Resolves once every write returned so far is on disk (see WalSync). */
+	durable(): Promise<void> {
+		return this.wal.durable();
 	}
 
 	/** The seq an envelope with this signing-bytes hash was stored at, if it ever was. */
@@ -203,40 +213,52 @@ export class AlbumStore {
 	 * and drops the doc's updates it covers, in the same transaction.
 	 */
 	insertEnvelope(envelope: NewEnvelope): number {
-		return this.db
-			.transaction(() => {
-				const now = Date.now();
-				const hash = Buffer.from(envelope.hash);
-				const seq = this.nextSeq(envelope.albumId);
-				this.statements.insertReceipt.run(envelope.albumId, hash, seq);
-				if (envelope.covers === null) {
-					this.statements.insertEnvelope.run(
-						envelope.albumId,
-						seq,
-						envelope.docId,
-						envelope.epoch,
-						envelope.signer,
-						hash,
-						envelope.json,
-						now
-					);
-				} else {
-					this.statements.upsertSnapshot.run(
-						envelope.albumId,
-						envelope.docId,
-						seq,
-						envelope.covers,
-						envelope.epoch,
-						envelope.signer,
-						hash,
-						envelope.json,
-						now
-					);
-					this.statements.compact.run(envelope.albumId, envelope.docId, envelope.covers);
-				}
-				return seq;
-			})
-			.immediate();
+		return this.insertEnvelopes([envelope])[0]!;
+	}
+
+	/**
+	 * Stores several envelopes in one transaction (one WAL append for the lot) and returns their
+	 * seqs in order. The caller checked each against the head, and nothing moved it since.
+	 */
+	insertEnvelopes(envelopes: readonly NewEnvelope[]): number[] {
+		this.insertBatch ??= this.db.transaction((batch: readonly NewEnvelope[]) =>
+			batch.map((envelope) => this.storeEnvelope(envelope))
+		);
+		const insert = this.insertBatch;
+		return this.wal.commitUnsynced(() => insert.immediate(envelopes));
+	}
+
+	private storeEnvelope(envelope: NewEnvelope): number {
+		const now = Date.now();
+		const hash = Buffer.from(envelope.hash);
+		const seq = this.nextSeq(envelope.albumId);
+		this.statements.insertReceipt.run(envelope.albumId, hash, seq);
+		if (envelope.covers === null) {
+			this.statements.insertEnvelope.run(
+				envelope.albumId,
+				seq,
+				envelope.docId,
+				envelope.epoch,
+				envelope.signer,
+				hash,
+				envelope.json,
+				now
+			);
+		} else {
+			this.statements.upsertSnapshot.run(
+				envelope.albumId,
+				envelope.docId,
+				seq,
+				envelope.covers,
+				envelope.epoch,
+				envelope.signer,
+				hash,
+				envelope.json,
+				now
+			);
+			this.statements.compact.run(envelope.albumId, envelope.docId, envelope.covers);
+		}
+		return seq;
 	}
 
 	/** Up to `limit` stored items with seq > `after`, in seq order. */

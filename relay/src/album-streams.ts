@@ -23,7 +23,7 @@ import {
 	type ServerMessage,
 	type UnsignedMembershipEntry
 } from '../../src/lib/protocol';
-import { AlbumStore, type StreamRow } from './album-store';
+import { AlbumStore, type NewEnvelope, type StreamRow } from './album-store';
 import type { AccountStore } from './account-store';
 import type { ClientConnection, Subscription } from './connection';
 import type { Logger } from './log';
@@ -44,6 +44,18 @@ export class StreamError extends Error {
 
 type EntryFrame = Extract<ServerMessage, { t: 'entry' }>;
 
+/** A write the relay committed (and fanned out) at `seq`; acknowledge it once `durable` resolves. */
+export interface Committed {
+	seq: number;
+	durable: Promise<void>;
+}
+
+interface QueuedUpdate {
+	row: NewEnvelope;
+	resolve(committed: Committed): void;
+	reject(error: unknown): void;
+}
+
 /** Who is writing: the signer key the socket authenticated with, and its account. */
 export interface Writer {
 	signPk: string;
@@ -55,6 +67,10 @@ export class AlbumStreams {
 	readonly states: MembershipCache;
 	/** Sockets following each album (catching up or live). */
 	private readonly followers = new Map<string, Set<ClientConnection>>();
+	/** Updates checked and waiting for this turn's commit (see post). */
+	private queued: QueuedUpdate[] = [];
+	/** The same updates by album and signing-bytes hash, so a resend meanwhile joins the first. */
+	private readonly queuedByHash = new Map<string, Promise<Committed>>();
 
 	constructor(
 		store: AlbumStore,
@@ -69,10 +85,10 @@ export class AlbumStreams {
 	// Membership entries
 
 	/**
-	 * Appends a membership entry on the album's head and returns its seq once it is committed.
+	 * Appends a membership entry on the album's head: its seq once committed, and when it is on disk.
 	 * A resend of an entry already in the chain gets its first seq back.
 	 */
-	async appendMembership(entry: MembershipEntry, writer: Writer): Promise<number> {
+	async appendMembership(entry: MembershipEntry, writer: Writer): Promise<Committed> {
 		if (entry.by !== writer.signPk) throw wrongSigner();
 		const { sig, ...unsigned } = entry;
 		const signed = await isValidSignature(
@@ -94,11 +110,13 @@ export class AlbumStreams {
 				: null;
 
 		// From here on nothing awaits: reading the head, checking and committing happen in one tick,
-		// so no other message can append in between.
+		// so no other message can append in between. Updates checked against the current head are
+		// stored before the head moves.
+		this.commitQueued();
 		if (entry.op === 'create') {
 			const known = this.store.entryAt(entry.albumId, 0);
 			if (known) {
-				if (sameBytes(known.hash, hash)) return known.seq;
+				if (sameBytes(known.hash, hash)) return this.acked(known.seq);
 				throw new StreamError(WsErrorCode.albumExists, 'An album with this id already exists.');
 			}
 		}
@@ -107,7 +125,7 @@ export class AlbumStreams {
 			const head = state.head.index;
 			if (entry.index <= head) {
 				const known = this.store.entryAt(entry.albumId, entry.index);
-				if (known && sameBytes(known.hash, hash)) return known.seq;
+				if (known && sameBytes(known.hash, hash)) return this.acked(known.seq);
 				throw staleHead(head);
 			}
 			if (entry.index > head + 1) {
@@ -139,7 +157,7 @@ export class AlbumStreams {
 		this.states.set(entry.albumId, next);
 		this.fanOut(entry.albumId, entryFrame(entry.albumId, seq, 'membership', JSON.stringify(entry)));
 		this.dropFormerMembers(entry.albumId, next);
-		return seq;
+		return this.acked(seq);
 	}
 
 	/** Sharing (adding people or links) needs the album owner's plan to include it. */
@@ -177,44 +195,92 @@ export class AlbumStreams {
 	// -------------------------------------------------------------------------------------------
 	// Envelopes
 
-	/** Stores an update or snapshot and returns its seq (the first seq for a resend). */
-	async post(envelope: Envelope, writer: Writer): Promise<number> {
+	/**
+	 * Stores an update or snapshot: its seq (the first seq for a resend), and when it is on disk.
+	 * Updates checked in one turn of the event loop are committed together at its end (one
+	 * transaction, one WAL append); a membership change commits them first, so each is stored at
+	 * the head it was checked against.
+	 */
+	async post(envelope: Envelope, writer: Writer): Promise<Committed> {
 		const hash = await this.checkSigned(envelope, writer);
 		const state = this.requireState(envelope.albumId);
+		const key = `${envelope.albumId}/${toBase64Url(hash)}`;
+		const queued = this.queuedByHash.get(key);
+		if (queued) return queued;
 		const receipt = this.store.receipt(envelope.albumId, hash);
-		if (receipt !== undefined) return receipt;
+		if (receipt !== undefined) return this.acked(receipt);
 		this.checkWrite(state, envelope);
-
-		let covers: number | null = null;
-		if (envelope.kind === 'snapshot') {
-			covers = envelope.covers;
-			const lastSeq = this.store.album(envelope.albumId)?.lastSeq ?? 0;
-			if (covers > lastSeq) {
-				throw new StreamError(
-					WsErrorCode.badCovers,
-					`This snapshot claims to cover seq ${covers}, but the album is at seq ${lastSeq}.`
-				);
-			}
-			const stored = this.store.snapshotCovers(envelope.albumId, envelope.docId);
-			if (stored !== undefined && stored > covers) {
-				throw new StreamError(
-					WsErrorCode.staleSnapshot,
-					`A newer snapshot of this doc (covering seq ${stored}) is already stored.`
-				);
-			}
-		}
-		const json = JSON.stringify(envelope);
-		const seq = this.store.insertEnvelope({
+		const row: NewEnvelope = {
 			albumId: envelope.albumId,
 			docId: envelope.docId,
 			epoch: envelope.epoch,
 			signer: envelope.by,
 			hash,
-			json,
-			covers
+			json: JSON.stringify(envelope),
+			covers: null
+		};
+		if (envelope.kind !== 'snapshot') return this.enqueue(key, row);
+
+		// Snapshots are rare and replace what they cover: checked and stored on their own, after
+		// the updates queued before them.
+		this.commitQueued();
+		const covers = envelope.covers;
+		const lastSeq = this.store.album(envelope.albumId)?.lastSeq ?? 0;
+		if (covers > lastSeq) {
+			throw new StreamError(
+				WsErrorCode.badCovers,
+				`This snapshot claims to cover seq ${covers}, but the album is at seq ${lastSeq}.`
+			);
+		}
+		const stored = this.store.snapshotCovers(envelope.albumId, envelope.docId);
+		if (stored !== undefined && stored > covers) {
+			throw new StreamError(
+				WsErrorCode.staleSnapshot,
+				`A newer snapshot of this doc (covering seq ${stored}) is already stored.`
+			);
+		}
+		const seq = this.store.insertEnvelope({ ...row, covers });
+		this.fanOut(envelope.albumId, entryFrame(envelope.albumId, seq, 'envelope', row.json));
+		return this.acked(seq);
+	}
+
+	private enqueue(key: string, row: NewEnvelope): Promise<Committed> {
+		const committed = new Promise<Committed>((resolve, reject) => {
+			this.queued.push({ row, resolve, reject });
 		});
-		this.fanOut(envelope.albumId, entryFrame(envelope.albumId, seq, 'envelope', json));
-		return seq;
+		this.queuedByHash.set(key, committed);
+		if (this.queued.length === 1) setImmediate(() => this.commitQueued());
+		return committed;
+	}
+
+	/** Commits the queued updates in one transaction, then fans each out in seq order. */
+	private commitQueued(): void {
+		if (this.queued.length === 0) return;
+		const batch = this.queued;
+		this.queued = [];
+		this.queuedByHash.clear();
+		let seqs: number[];
+		try {
+			seqs = this.store.insertEnvelopes(batch.map((item) => item.row));
+		} catch (error) {
+			for (const item of batch) item.reject(error);
+			return;
+		}
+		batch.forEach(({ row, resolve }, i) => {
+			const seq = seqs[i]!;
+			this.fanOut(row.albumId, entryFrame(row.albumId, seq, 'envelope', row.json));
+			resolve(this.acked(seq));
+		});
+	}
+
+	/**
+	 * A committed write and when it is on disk. Followers get it as soon as it is committed (it
+	 * already survives a crash of the relay); the writer's ack waits for `durable`, the group fsync,
+	 * so an acknowledged write also survives a power cut. A resend waits too: its first copy may
+	 * still be in flight.
+	 */
+	private acked(seq: number): Committed {
+		return { seq, durable: this.store.durable() };
 	}
 
 	/** Checks an ephemeral envelope like a post and forwards it to the album's other live followers. */

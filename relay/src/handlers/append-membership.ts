@@ -1,12 +1,12 @@
 // append-membership: a signed membership entry on the album's head; acked with its seq once durable.
 
-import { echo, writerOf, type MessageHandler } from './handler';
+import { ackWhenDurable, writerOf, type MessageHandler } from './handler';
 
 export const handleAppendMembership: MessageHandler<'append-membership'> = async (
 	message,
 	connection,
 	ctx
 ) => {
-	const seq = await ctx.albums.appendMembership(message.entry, writerOf(connection));
-	connection.send({ t: 'ack', ...echo(message.id), albumId: message.entry.albumId, seq });
+	const committed = await ctx.albums.appendMembership(message.entry, writerOf(connection));
+	ackWhenDurable(connection, committed, message.id, message.entry.albumId);
 };
