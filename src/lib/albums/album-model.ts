@@ -29,7 +29,7 @@ import {
 } from './album-docs';
 import { AlbumError, AlbumUpdateRejected } from './errors';
 import { MAX_CAPTION_LENGTH, PhotoIdSchema, photoRefProblem, type PhotoRef } from './photo-ref';
-import { UpdateGuardError, checkUpdate } from './update-guard';
+import { UpdateGuardError, checkSize, checkUpdate } from './update-guard';
 
 /** XChaCha20-Poly1305 adds a 2-byte prefix and a 16-byte tag: the largest update that fits. */
 export const MAX_REMOTE_UPDATE_BYTES = MAX_ENVELOPE_CIPHERTEXT_BYTES - 18;
@@ -88,6 +88,11 @@ export class AlbumModel {
 	private readonly now: () => number;
 	private readonly docs = new Map<string, Y.Doc>();
 	private readonly listeners = new Set<LocalUpdateListener>();
+	/** Each doc's `updateV2` listener that forwards local edits (see apply). */
+	private readonly localForwarders = new Map<
+		string,
+		(update: Uint8Array, origin: unknown) => void
+	>();
 	private readonly photoCache = new WeakMap<object, PhotoRef | null>();
 
 	constructor(options: AlbumModelOptions) {
@@ -144,7 +149,12 @@ export class AlbumModel {
 		this.apply(docId, update, this.maxUpdateBytes);
 	}
 
-	private apply(docId: string, update: Uint8Array, maxBytes: number): void {
+	private apply(
+		docId: string,
+		update: Uint8Array,
+		maxBytes: number,
+		source: 'remote' | 'own-state' = 'remote'
+	): void {
 		if (parseDocId(docId) === null) {
 			throw new AlbumUpdateRejected(
 				'unknown-doc',
@@ -153,7 +163,8 @@ export class AlbumModel {
 			);
 		}
 		try {
-			checkUpdate(update, maxBytes);
+			if (source === 'remote') checkUpdate(update, maxBytes);
+			else checkSize(update, maxBytes);
 		} catch (error) {
 			if (error instanceof UpdateGuardError) {
 				throw new AlbumUpdateRejected(error.problem, docId, error.message);
@@ -161,6 +172,11 @@ export class AlbumModel {
 			throw error;
 		}
 		const doc = this.doc(docId);
+		const forwardLocal = this.localForwarders.get(docId)!;
+		// Yjs encodes every transaction's update for its `updateV2` listeners; a remote one is not
+		// forwarded anyway, so the listener is off while it applies (for a 10,000-photo state that
+		// encoding alone costs as much as the apply).
+		doc.off('updateV2', forwardLocal);
 		try {
 			Y.applyUpdateV2(doc, update, REMOTE);
 		} catch {
@@ -168,16 +184,20 @@ export class AlbumModel {
 			// while integrating a well-encoded but inconsistent update: something only the doc's own
 			// writer (checked by the envelope layer) can send, and only into their own doc.
 			throw new AlbumUpdateRejected('malformed', docId, 'This album change could not be applied.');
+		} finally {
+			doc.on('updateV2', forwardLocal);
 		}
 	}
 
 	/**
-	 * Loads a doc's compacted state from this device's own database. Same checks as applyUpdate
-	 * but a larger cap (MAX_LOCAL_STATE_BYTES): a 10,000-photo contrib doc is several MB, more
-	 * than one envelope carries.
+	 * Loads a doc's compacted state from this device's own database, where it was sealed under the
+	 * device key by this code (Y.encodeStateAsUpdateV2 of a doc built from verified updates): the
+	 * seal already proves it is ours, so it skips the decode-bomb walk meant for remote input and
+	 * has a larger cap (MAX_LOCAL_STATE_BYTES): a 10,000-photo contrib doc is several MB, more than
+	 * one envelope carries.
 	 */
 	loadLocalState(docId: string, state: Uint8Array): void {
-		this.apply(docId, state, Math.max(this.maxUpdateBytes, MAX_LOCAL_STATE_BYTES));
+		this.apply(docId, state, Math.max(this.maxUpdateBytes, MAX_LOCAL_STATE_BYTES), 'own-state');
 	}
 
 	/** Y.encodeStateAsUpdateV2 of the live doc: what a writer posts as a snapshot. */
@@ -396,10 +416,12 @@ export class AlbumModel {
 		let doc = this.docs.get(docId);
 		if (!doc) {
 			doc = new Y.Doc({ gc: true });
-			doc.on('updateV2', (update: Uint8Array, origin: unknown) => {
+			const forwardLocal = (update: Uint8Array, origin: unknown) => {
 				if (origin === REMOTE) return;
 				for (const listener of this.listeners) listener(docId, update);
-			});
+			};
+			doc.on('updateV2', forwardLocal);
+			this.localForwarders.set(docId, forwardLocal);
 			this.docs.set(docId, doc);
 		}
 		return doc;

@@ -47,6 +47,18 @@ type Lib0Decoder = ConstructorParameters<typeof Y.UpdateDecoderV2>[0];
  * bound. It does not prove the update valid: Yjs may still throw on it, which callers catch.
  */
 export function checkUpdate(update: Uint8Array, maxBytes: number): void {
+	checkSize(update, maxBytes);
+	const budget = update.byteLength + STRUCT_ALLOWANCE;
+	try {
+		walkStructs(update, budget);
+	} catch (error) {
+		if (error instanceof UpdateGuardError) throw error;
+		throw new UpdateGuardError('malformed', 'This album change is not a valid Yjs update.');
+	}
+}
+
+/** Only the type and the size cap: for state this device sealed itself (see loadLocalState). */
+export function checkSize(update: Uint8Array, maxBytes: number): void {
 	if (!(update instanceof Uint8Array)) {
 		throw new UpdateGuardError('malformed', 'An album change must be bytes.');
 	}
@@ -55,13 +67,6 @@ export function checkUpdate(update: Uint8Array, maxBytes: number): void {
 			'too-large',
 			`This album change is ${update.byteLength} bytes; at most ${maxBytes} are accepted.`
 		);
-	}
-	const budget = update.byteLength + STRUCT_ALLOWANCE;
-	try {
-		walkStructs(update, budget);
-	} catch (error) {
-		if (error instanceof UpdateGuardError) throw error;
-		throw new UpdateGuardError('malformed', 'This album change is not a valid Yjs update.');
 	}
 }
 

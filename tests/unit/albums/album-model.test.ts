@@ -418,3 +418,27 @@ describe('snapshots and large albums', () => {
 		expect(other.model.view()).toEqual(view);
 	});
 });
+
+describe('local edits after remote ones', () => {
+	it('still sends a device its own edits after it applied, or refused, updates from others', () => {
+		const random = seededRandom(41);
+		const collab = device(album.people.collab);
+		const other = device(album.people.collab);
+		other.model.addPhotos([photoFrom(random, 1000)]);
+		sync(other, collab);
+		expectUpdateRejected(
+			() =>
+				collab.model.applyUpdate(
+					contribDocId(album.pk(album.people.collab)),
+					Uint8Array.of(1, 2, 3)
+				),
+			'malformed'
+		);
+		expect(collab.sent).toHaveLength(0);
+		collab.model.addPhotos([photoFrom(random, 2000)]);
+		expect(collab.sent).toHaveLength(1);
+		sync(collab, other);
+		expect(ids(other.model)).toEqual(ids(collab.model));
+		expect(ids(other.model)).toHaveLength(2);
+	});
+});
