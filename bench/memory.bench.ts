@@ -1,4 +1,4 @@
-// Relay memory per idle connection: 1,000 authenticated sockets following an album each, against a bare `ws` server.
+// Relay memory per idle connection: 1,000 authenticated sockets following an album each, against a bare `ws` server (young generation pinned on both).
 
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -18,6 +18,13 @@ const RUNS = 3;
 const CONNECT_BATCH = 50;
 const READINGS = 5;
 const SETTLE_MS = 1000;
+
+/**
+ * Both servers run with V8's young generation pinned at 1 MB. Otherwise V8 grows it to tens of MB
+ * once under the burst of 1,000 connections, a fixed cost of any process that has seen load, which
+ * divided by 1,000 reads as tens of KiB "per socket" and swamps what a socket really holds.
+ */
+const NODE_ARGS = ['--max-semi-space-size=1'];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -71,14 +78,18 @@ async function setUp(): Promise<Setup> {
 }
 
 function startRelay(root: string, dataDir: string): Promise<ChildServer> {
-	return startChildServer('relay/src/main.ts', {
-		PORT: '0',
-		HOST: '127.0.0.1',
-		// info: the "listening" line carries the URL; nothing per socket is logged at this level.
-		LOG_LEVEL: 'info',
-		DATA_DIR: dataDir,
-		APP_DIR: path.join(root, 'no-app')
-	});
+	return startChildServer(
+		'relay/src/main.ts',
+		{
+			PORT: '0',
+			HOST: '127.0.0.1',
+			// info: the "listening" line carries the URL; nothing per socket is logged at this level.
+			LOG_LEVEL: 'info',
+			DATA_DIR: dataDir,
+			APP_DIR: path.join(root, 'no-app')
+		},
+		NODE_ARGS
+	);
 }
 
 /** KiB per connection the relay adds with every socket authenticated and following its album. */
@@ -105,7 +116,7 @@ async function oursPerConnection(setup: Setup): Promise<number> {
 
 /** The same number of sockets to a `ws` server that only says hello. */
 async function baselinePerConnection(): Promise<number> {
-	const server = await startChildServer('bench/baselines/bare-ws-server.ts');
+	const server = await startChildServer('bench/baselines/bare-ws-server.ts', {}, NODE_ARGS);
 	let sockets: WebSocket[] = [];
 	try {
 		const before = await settledRss(server);

@@ -31,12 +31,14 @@ export interface ChildServer {
  */
 export async function startChildServer(
 	script: string,
-	env: Record<string, string> = {}
+	env: Record<string, string> = {},
+	nodeArgs: readonly string[] = []
 ): Promise<ChildServer> {
 	const child = spawn(
 		process.execPath,
 		[
 			...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []),
+			...nodeArgs,
 			'--expose-gc',
 			'--import',
 			'tsx',
