@@ -36,7 +36,15 @@ export const MAX_DESCRIPTION_LENGTH = 5000;
 export const MAX_COMMENT_LENGTH = 4000;
 export const MAX_REACTION_LENGTH = 16;
 
+/**
+ * 'library': the account's own photo library, a private album nobody else joins (docs/library.md);
+ * 'album': everything people create and share.
+ */
+export type AlbumKind = 'album' | 'library';
+export const ALBUM_KINDS = ['album', 'library'] as const satisfies readonly AlbumKind[];
+
 export interface AlbumMeta {
+	kind: AlbumKind;
 	name: string;
 	description: string;
 	/** The photo shown on the album's card, or null for the first one in the view. */
@@ -50,6 +58,7 @@ export interface AlbumSettings {
 }
 
 export const DEFAULT_META: AlbumMeta = {
+	kind: 'album',
 	name: '',
 	description: '',
 	coverPhotoId: null,
@@ -90,6 +99,7 @@ function field<T>(
 export function readMeta(doc: Y.Doc): AlbumMeta {
 	const meta = doc.getMap<unknown>(Root.meta);
 	return {
+		kind: field(meta, 'kind', v.picklist(ALBUM_KINDS), DEFAULT_META.kind),
 		name: field(meta, 'name', AlbumNameSchema, DEFAULT_META.name),
 		description: field(meta, 'description', DescriptionSchema, DEFAULT_META.description),
 		coverPhotoId: field(meta, 'coverPhotoId', v.nullable(PhotoIdSchema), null),

@@ -224,6 +224,11 @@ export class AlbumModel {
 		return readSettings(this.doc(ALBUM_DOC_ID));
 	}
 
+	/** Marks the album as the account's library (set once, when the library is created). */
+	markAsLibrary(): void {
+		this.writeAlbum((doc) => doc.getMap(Root.meta).set('kind', 'library'));
+	}
+
 	rename(name: string): void {
 		this.checkValue(AlbumNameSchema, name, 'An album name');
 		this.writeAlbum((doc) => doc.getMap(Root.meta).set('name', name));

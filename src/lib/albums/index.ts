@@ -12,6 +12,7 @@ export {
 } from './album-model';
 export {
 	ALBUM_DOC_ID,
+	ALBUM_KINDS,
 	ALBUM_SORTS,
 	DEFAULT_META,
 	DEFAULT_SETTINGS,
@@ -22,6 +23,7 @@ export {
 	contribDocId,
 	activityDocId,
 	inboxDocId,
+	type AlbumKind,
 	type AlbumMeta,
 	type AlbumSettings,
 	type AlbumSort,

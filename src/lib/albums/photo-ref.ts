@@ -52,9 +52,10 @@ export const PhotoRefSchema = v.strictObject({
 	id: PhotoIdSchema,
 	/** The file's 32-byte key: original, preview and thumbnail are encrypted under subkeys of it. */
 	fileKey: base64UrlBytes(32, 32),
+	/** No thumb for a format the importing browser could not decode (HEIC on Chromium). */
 	blobs: v.strictObject({
 		original: BlobIdSchema,
-		thumb: BlobIdSchema,
+		thumb: v.optional(BlobIdSchema),
 		preview: v.optional(BlobIdSchema)
 	}),
 	mime: v.pipe(
@@ -69,6 +70,10 @@ export const PhotoRefSchema = v.strictObject({
 	takenAt: TimeMsSchema,
 	/** ThumbHash of the thumbnail, shown while it loads. */
 	thumbhash: v.optional(base64UrlBytes(1, 64)),
+	/** Videos: length in milliseconds, when the browser could read it. */
+	durationMs: v.optional(v.pipe(CounterSchema, v.maxValue(7 * 24 * 3600 * 1000, 'is too long'))),
+	/** BLAKE2b-256 of the original's bytes: the same file imported twice is stored once. */
+	contentHash: v.optional(base64UrlBytes(32, 32)),
 	filename: text(MAX_FILENAME_LENGTH),
 	exif: v.optional(ExifSummarySchema),
 	caption: v.optional(text(MAX_CAPTION_LENGTH)),

@@ -132,6 +132,7 @@ describe('writers', () => {
 		}
 		for (const { model } of [owner, admin, collab]) {
 			expect(model.meta()).toEqual({
+				kind: 'album',
 				name: 'Summer',
 				description: 'Two weeks by the sea',
 				coverPhotoId: b.id,
