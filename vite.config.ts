@@ -26,6 +26,9 @@ export default defineConfig({
 		// Timing warnings only measure how busy the machine is, and drown the build's real output.
 		rolldownOptions: { checks: { bundlerTimings: false } }
 	},
+	// ES module workers share chunks with the page (libsodium stays one lazy chunk instead of being
+	// inlined into the import worker).
+	worker: { format: 'es' },
 	define: {
 		__APP_VERSION__: JSON.stringify(packageVersion())
 	},
