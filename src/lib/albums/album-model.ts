@@ -389,13 +389,22 @@ export class AlbumModel {
 	 * left or links that were revoked stay until a manager hides them.
 	 */
 	view(): AlbumPhoto[] {
+		return this.photosWhere(false);
+	}
+
+	/** The hidden photos, in the view's order: a library's trash (see docs/library.md). */
+	hiddenPhotos(): AlbumPhoto[] {
+		return this.photosWhere(true);
+	}
+
+	private photosWhere(hiddenOnes: boolean): AlbumPhoto[] {
 		const hidden = readHidden(this.doc(ALBUM_DOC_ID));
 		const photos: AlbumPhoto[] = [];
 		for (const [docId, doc] of this.docs) {
 			const writer = this.photoWriterOf(docId);
 			if (writer === undefined) continue;
 			for (const ref of readPhotos(doc, writer, this.photoCache)) {
-				if (!hidden.has(ref.id)) photos.push({ ref, docId });
+				if (hidden.has(ref.id) === hiddenOnes) photos.push({ ref, docId });
 			}
 		}
 		const direction = this.meta().sort === 'newest-first' ? -1 : 1;

@@ -329,12 +329,14 @@ export async function decryptFile(blob: Uint8Array, streamKey: Uint8Array): Prom
 export interface FileSubkeys {
 	original: Uint8Array;
 	thumbnail: Uint8Array;
+	preview: Uint8Array;
 }
 
-/** One fileKey per photo; its original and thumbnail are separate streams under distinct subkeys. */
+/** One fileKey per photo; its original, thumbnail and preview are separate streams under distinct subkeys. */
 export async function fileSubkeys(fileKey: Uint8Array): Promise<FileSubkeys> {
 	return {
 		original: await deriveSubkey(fileKey, 'file/original'),
-		thumbnail: await deriveSubkey(fileKey, 'file/thumbnail')
+		thumbnail: await deriveSubkey(fileKey, 'file/thumbnail'),
+		preview: await deriveSubkey(fileKey, 'file/preview')
 	};
 }
