@@ -68,6 +68,14 @@ export {
 	type FileSubkeys,
 	type FileStreamOptions
 } from './file-stream';
+export {
+	createStreamHeader,
+	EncryptedFileSource,
+	PlaintextChangedError,
+	type EncryptedFileSourceOptions,
+	type PlaintextSource,
+	type RandomAccessReader
+} from './file-source';
 export { recoveryKeyToWords, wordsToRecoveryKey, RECOVERY_WORD_COUNT } from './recovery';
 export { verificationId } from './verification';
 export {

@@ -88,6 +88,54 @@ export interface OutboxRecord {
 	createdAt: number;
 }
 
+/** Where an upload stands; `uploading` rows found at start-up are resumed (the tab was closed). */
+export type UploadState = 'queued' | 'uploading' | 'paused' | 'done' | 'failed';
+
+/** What a blob is to its photo: each has its own stream key (docs/transfer.md). */
+export type BlobKind = 'original' | 'thumb' | 'preview';
+
+/**
+ * One encrypted upload in the queue (docs/transfer.md). The plaintext is a copy kept as an
+ * immutable Blob, and `streamHeader` was made once for it: together with the stream key they
+ * re-derive the exact same ciphertext on every retry, so the relay's offset is always valid.
+ */
+export interface UploadRecord {
+	/** Local id of the queue entry (random). */
+	id: string;
+	/** The blob id the relay will store it under (base64url of 16 random bytes). */
+	blobId: string;
+	/** Uploads added together (one import), for overall progress. */
+	group: string;
+	purpose: BlobKind;
+	state: UploadState;
+	/** The plaintext; dropped (null) once the relay has the whole blob. */
+	file: Blob | null;
+	/** The 24-byte secretstream header from init_push, made once per blob. Not secret. */
+	streamHeader: Uint8Array;
+	/** Plaintext bytes per encrypted chunk. */
+	chunkSize: number;
+	/** The blob's stream key, sealed by the device key; null once done. */
+	streamKey: DeviceSealed | null;
+	/** The tus upload URL once the relay created the upload; kept so a reload resumes it. */
+	uploadUrl: string | null;
+	/** Ciphertext bytes the relay has acknowledged. */
+	bytesSent: number;
+	/** Ciphertext size (encryptedSize of the plaintext). */
+	total: number;
+	error: { code: string; message: string } | null;
+	createdAt: number;
+	updatedAt: number;
+}
+
+/** A downloaded blob kept on the device: the ciphertext as fetched, decrypted on every read. */
+export interface BlobCacheRecord {
+	blobId: string;
+	kind: BlobKind;
+	bytes: Blob;
+	size: number;
+	lastUsedAt: number;
+}
+
 export const DEFAULT_DEVICE_DATABASE = 'tessera';
 
 export class TesseraDB extends Dexie {
@@ -97,6 +145,8 @@ export class TesseraDB extends Dexie {
 	declare entries: Table<EntryRecord, [string, number]>;
 	declare docState: Table<DocStateRecord, [string, string]>;
 	declare outbox: EntityTable<OutboxRecord, 'id'>;
+	declare uploads: EntityTable<UploadRecord, 'id'>;
+	declare blobs: EntityTable<BlobCacheRecord, 'blobId'>;
 
 	constructor(name: string = DEFAULT_DEVICE_DATABASE, options?: DexieOptions) {
 		super(name, options);
@@ -112,6 +162,11 @@ export class TesseraDB extends Dexie {
 			entries: '[albumId+seq], [albumId+docId+seq]',
 			docState: '[albumId+docId]',
 			outbox: '++id, albumId'
+		});
+		// Encrypted uploads and the blob cache (docs/transfer.md).
+		this.version(3).stores({
+			uploads: 'id, blobId, state, group, createdAt',
+			blobs: 'blobId, [kind+lastUsedAt]'
 		});
 	}
 }
