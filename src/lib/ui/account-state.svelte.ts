@@ -2,7 +2,7 @@
 import { createContext } from 'svelte';
 import { AccountApi, AccountSession, describeDevice, type SignedIn } from '../account';
 import { workerPasswordKdf } from '../account/kdf-worker-client';
-import { openDeviceDatabase } from '../local/db';
+import { openDeviceDatabase, type TesseraDB } from '../local/db';
 
 export type AccountStatus = 'restoring' | 'signed-out' | 'signed-in';
 
@@ -12,7 +12,10 @@ export class AccountState {
 	signedIn = $state.raw<SignedIn | null>(null);
 	readonly session: AccountSession;
 
-	constructor(makeSession: (onChange: (signedIn: SignedIn | null) => void) => AccountSession) {
+	constructor(
+		readonly db: TesseraDB,
+		makeSession: (onChange: (signedIn: SignedIn | null) => void) => AccountSession
+	) {
 		this.session = makeSession((signedIn) => {
 			this.signedIn = signedIn ? { ...signedIn } : null;
 			this.status = signedIn ? 'signed-in' : 'signed-out';
@@ -31,10 +34,12 @@ export class AccountState {
 
 /** The app's account state: the device database, the relay on this origin, Argon2id in a worker. */
 export function createAccountState(): AccountState {
+	const db = openDeviceDatabase();
 	return new AccountState(
+		db,
 		(onChange) =>
 			new AccountSession({
-				db: openDeviceDatabase(),
+				db,
 				api: new AccountApi(),
 				kdf: workerPasswordKdf,
 				deviceName: describeDevice(navigator.userAgent),

@@ -1,0 +1,346 @@
+// The account's photo library: files imported into a private encrypted album, uploaded, and read back for display.
+
+import { AlbumModel, type AlbumPhoto, type NewPhoto, type PhotoRef } from '../albums';
+import {
+	encryptFile,
+	fileSubkeys,
+	fromBase64Url,
+	randomBytes,
+	toBase64Url,
+	type FileSubkeys
+} from '../crypto';
+import type { ImportedMedia } from '../media';
+import type { AlbumSync, SyncEngine } from '../sync/engine';
+import type { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
+
+/** Reads one file into what the library records (importMedia in the app, a stand-in in tests). */
+export type MediaReader = (file: Blob, options: { signal?: AbortSignal }) => Promise<ImportedMedia>;
+
+export interface LibraryOptions {
+	engine: SyncEngine;
+	uploads: UploadQueue;
+	downloads: BlobDownloader;
+	cache: BlobCache;
+	readMedia: MediaReader;
+	place: LibraryPlace;
+}
+
+/** Where the library album is: remembered on the device, else looked for among the account's albums. */
+export interface LibraryPlace {
+	/** The library album id this device remembered, if any. */
+	known(): Promise<string | null>;
+	remember(albumId: string): Promise<void>;
+	/** Albums the account is a member of, from the relay (needs the network). */
+	accountAlbums(): Promise<string[]>;
+}
+
+/** What happened to each file of one import. */
+export interface ImportReport {
+	imported: string[];
+	/** Files already in the library (same bytes): not stored twice. */
+	duplicates: { name: string; photoId: string }[];
+	failed: { name: string; message: string }[];
+}
+
+export interface ImportProgress {
+	/** Files read so far (EXIF, thumbnails) of `total`. */
+	read: number;
+	total: number;
+	current: string;
+}
+
+export type LibraryListener = () => void;
+
+/** The library's name, shown nowhere but kept in the doc for clients that list it as an album. */
+const LIBRARY_NAME = 'Library';
+const BLOB_ID_BYTES = 16;
+
+/**
+ * The account's library is an album of kind 'library' that only the account is a member of: its
+ * contrib doc holds a PhotoRef (file key, blob ids, metadata) for every photo imported, so it is
+ * encrypted, synced between the account's devices and works offline like any album. Trash is the
+ * album's hidden set (restorable); albums reference the same blobs with copies of the PhotoRef.
+ */
+export class Library {
+	private readonly listeners = new Set<LibraryListener>();
+	private readonly keys = new Map<string, Promise<FileSubkeys>>();
+	private photosById = new Map<string, PhotoRef>();
+
+	private constructor(
+		private readonly options: LibraryOptions,
+		readonly album: AlbumSync,
+		readonly model: AlbumModel
+	) {
+		this.reindex();
+	}
+
+	/**
+	 * Opens the library: the album this device knows as its library, else the one the account
+	 * already has (found among its albums once they are synced), else a new one. Finding or
+	 * creating it needs the relay once per device; after that it opens offline.
+	 */
+	static async open(options: LibraryOptions): Promise<Library> {
+		let library: Library | undefined;
+		const events = { change: () => library?.changed() };
+		const { engine, place } = options;
+		const known = await place.known();
+		if (known) {
+			const album = await engine.openAlbum(known, events);
+			library = new Library(options, album, await album.whenModel());
+			return library;
+		}
+		for (const albumId of await place.accountAlbums()) {
+			const album = await engine.openAlbum(albumId, events);
+			if (album.error) continue;
+			const model = await album.whenModel();
+			// What an album is shows once its album doc is here.
+			await album.whenCaughtUp();
+			if (model.meta().kind === 'library') {
+				await place.remember(albumId);
+				library = new Library(options, album, model);
+				return library;
+			}
+		}
+		const { album } = await engine.createAlbum(events);
+		const model = await album.whenModel();
+		model.markAsLibrary();
+		model.rename(LIBRARY_NAME);
+		await place.remember(album.albumId);
+		library = new Library(options, album, model);
+		return library;
+	}
+
+	get albumId(): string {
+		return this.album.albumId;
+	}
+
+	/** Photos in the library (not in the trash), newest first. */
+	photos(): AlbumPhoto[] {
+		return this.model.view().reverse();
+	}
+
+	/** Photos in the trash, newest first. */
+	trashed(): AlbumPhoto[] {
+		return this.model.hiddenPhotos().reverse();
+	}
+
+	photo(photoId: string): PhotoRef | undefined {
+		return this.photosById.get(photoId);
+	}
+
+	subscribe(listener: LibraryListener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	/**
+	 * Imports files: reads each (EXIF, thumbnails, hash) one after another, skips files already in
+	 * the library, queues the encrypted uploads and records the photos at once, so they show (and
+	 * sync) while their bytes are still on the way.
+	 */
+	async import(
+		files: readonly File[],
+		onProgress?: (progress: ImportProgress) => void,
+		signal?: AbortSignal
+	): Promise<ImportReport> {
+		const report: ImportReport = { imported: [], duplicates: [], failed: [] };
+		const known = this.contentHashes();
+		const group = toBase64Url(randomBytes(BLOB_ID_BYTES));
+		let read = 0;
+		for (const file of files) {
+			signal?.throwIfAborted();
+			onProgress?.({ read, total: files.length, current: file.name });
+			try {
+				const media = await this.options.readMedia(file, signal ? { signal } : {});
+				const hash = toBase64Url(media.contentHash);
+				const existing = known.get(hash);
+				if (existing) {
+					report.duplicates.push({ name: file.name, photoId: existing });
+				} else {
+					const photo = await this.store(file, media, group);
+					this.model.addPhotos([photo]);
+					known.set(hash, photo.id);
+					report.imported.push(photo.id);
+					this.changed();
+				}
+			} catch (error) {
+				if (signal?.aborted) throw error;
+				report.failed.push({ name: file.name, message: messageOf(error) });
+			}
+			read += 1;
+		}
+		onProgress?.({ read, total: files.length, current: '' });
+		this.changed();
+		return report;
+	}
+
+	/** Moves photos to the trash (restorable). */
+	trash(photoIds: readonly string[]): void {
+		for (const id of photoIds) this.model.hidePhoto(id);
+		this.changed();
+	}
+
+	restore(photoIds: readonly string[]): void {
+		for (const id of photoIds) this.model.unhidePhoto(id);
+		this.changed();
+	}
+
+	/** Removes photos from the library for good (their blobs stay until no album uses them). */
+	deleteForever(photoIds: readonly string[]): void {
+		for (const id of photoIds) {
+			this.model.removeMyPhoto(id);
+			this.model.unhidePhoto(id);
+		}
+		this.changed();
+	}
+
+	/** The decrypted thumbnail (cached on the device), or null for a format without one. */
+	async thumbnail(photoId: string, signal?: AbortSignal): Promise<Uint8Array | null> {
+		const ref = this.require(photoId);
+		if (!ref.blobs.thumb) return null;
+		const keys = await this.subkeys(ref);
+		return this.options.downloads.readBlobCached(ref.blobs.thumb, keys.thumbnail, {
+			kind: 'thumb',
+			...(signal ? { signal } : {})
+		});
+	}
+
+	/**
+	 * The picture to show large: the preview when there is one, else the original. Cached once
+	 * viewed, so it shows again offline.
+	 */
+	async large(
+		photoId: string,
+		options: { signal?: AbortSignal; onProgress?: (received: number, total: number | null) => void }
+	): Promise<{ bytes: Uint8Array; mime: string }> {
+		const ref = this.require(photoId);
+		const keys = await this.subkeys(ref);
+		const video = ref.mime.startsWith('video/');
+		if (ref.blobs.preview && !video) {
+			const bytes = await this.options.downloads.readBlobCached(ref.blobs.preview, keys.preview, {
+				...options,
+				kind: 'preview'
+			});
+			return { bytes, mime: 'image/jpeg' };
+		}
+		const bytes = await this.options.downloads.readBlobCached(ref.blobs.original, keys.original, {
+			...options,
+			kind: 'original'
+		});
+		return { bytes, mime: ref.mime };
+	}
+
+	/** The original as a stream of plaintext (downloads; never cached whole in memory). */
+	async original(photoId: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+		const ref = this.require(photoId);
+		const keys = await this.subkeys(ref);
+		return this.options.downloads.downloadBlob(
+			ref.blobs.original,
+			keys.original,
+			signal ? { signal } : {}
+		);
+	}
+
+	close(): void {
+		this.listeners.clear();
+	}
+
+	private async store(file: File, media: ImportedMedia, group: string): Promise<NewPhoto> {
+		const fileKey = randomBytes(32);
+		const keys = await fileSubkeys(fileKey);
+		const id = () => toBase64Url(randomBytes(BLOB_ID_BYTES));
+		const blobs: NewPhoto['blobs'] = { original: id() };
+		const { uploads, cache } = this.options;
+		// The small renditions go into the device cache right away (sealed like downloaded ones), so
+		// the grid shows them before, and after, the upload, online or not.
+		if (media.thumb) {
+			blobs.thumb = id();
+			const bytes = media.thumb.bytes;
+			await cache.put(blobs.thumb, 'thumb', await encryptFile(bytes, keys.thumbnail));
+			await uploads.add({
+				file: new Blob([bytes as Uint8Array<ArrayBuffer>]),
+				streamKey: keys.thumbnail,
+				purpose: 'thumb',
+				blobId: blobs.thumb,
+				group
+			});
+		}
+		if (media.preview) {
+			blobs.preview = id();
+			const bytes = media.preview.bytes;
+			await cache.put(blobs.preview, 'preview', await encryptFile(bytes, keys.preview));
+			await uploads.add({
+				file: new Blob([bytes as Uint8Array<ArrayBuffer>]),
+				streamKey: keys.preview,
+				purpose: 'preview',
+				blobId: blobs.preview,
+				group
+			});
+		}
+		await uploads.add({
+			file,
+			streamKey: keys.original,
+			purpose: 'original',
+			blobId: blobs.original,
+			group
+		});
+		const photo: NewPhoto = {
+			id: id(),
+			fileKey: toBase64Url(fileKey),
+			blobs,
+			mime: media.mime,
+			size: media.size,
+			width: media.width,
+			height: media.height,
+			takenAt: media.takenAt,
+			filename: media.filename,
+			contentHash: toBase64Url(media.contentHash)
+		};
+		if (media.thumbhash) photo.thumbhash = toBase64Url(media.thumbhash);
+		if (media.exif) photo.exif = media.exif;
+		if (media.durationMs !== undefined) photo.durationMs = Math.round(media.durationMs);
+		this.keys.set(photo.id, Promise.resolve(keys));
+		return photo;
+	}
+
+	private contentHashes(): Map<string, string> {
+		const hashes = new Map<string, string>();
+		for (const { ref } of [...this.model.view(), ...this.model.hiddenPhotos()]) {
+			if (ref.contentHash) hashes.set(ref.contentHash, ref.id);
+		}
+		return hashes;
+	}
+
+	private subkeys(ref: PhotoRef): Promise<FileSubkeys> {
+		let keys = this.keys.get(ref.id);
+		if (!keys) {
+			keys = fileSubkeys(fromBase64Url(ref.fileKey));
+			this.keys.set(ref.id, keys);
+		}
+		return keys;
+	}
+
+	private require(photoId: string): PhotoRef {
+		const ref = this.photosById.get(photoId);
+		if (!ref) throw new Error('This photo is no longer in the library.');
+		return ref;
+	}
+
+	private reindex(): void {
+		const byId = new Map<string, PhotoRef>();
+		for (const { ref } of this.model.view()) byId.set(ref.id, ref);
+		for (const { ref } of this.model.hiddenPhotos()) byId.set(ref.id, ref);
+		this.photosById = byId;
+	}
+
+	private changed(): void {
+		this.reindex();
+		for (const listener of this.listeners) listener();
+	}
+}
+
+function messageOf(error: unknown): string {
+	return error instanceof Error && error.message
+		? error.message
+		: 'This file could not be imported.';
+}

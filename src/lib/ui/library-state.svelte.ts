@@ -1,0 +1,248 @@
+// The signed-in device's library as the pages see it: sync engine, uploads, downloads and the Library, as runes; shared via context.
+import { createContext } from 'svelte';
+import type { SignedIn } from '../account';
+import type { AlbumPhoto } from '../albums';
+import { signKeyPairFromSeed } from '../crypto';
+import {
+	Library,
+	type ImportProgress,
+	type ImportReport,
+	type LibraryPlace
+} from '../library/library';
+import type { TesseraDB } from '../local/db';
+import { importMedia } from '../media';
+import { SyncEngine, browserTabs, type SocketLike } from '../sync/engine';
+import {
+	BlobCache,
+	BlobDownloader,
+	UploadQueue,
+	type UploadSnapshot,
+	type UploadSummary
+} from '../transfer';
+import type { GridPhoto, PhotoDetails, PhotoSource } from './photos/types';
+
+export type LibraryStatus = 'opening' | 'ready' | 'error';
+
+export interface TransferFile {
+	id: string;
+	name: string;
+	bytesSent: number;
+	total: number;
+	state: UploadSummary['state'];
+	error?: string;
+	errorCode?: string;
+}
+
+export class LibraryState {
+	status = $state<LibraryStatus>('opening');
+	/** Why the library could not open, in words. */
+	problem = $state<string | null>(null);
+	photos = $state.raw<GridPhoto[]>([]);
+	trashed = $state.raw<GridPhoto[]>([]);
+	transfers = $state.raw<TransferFile[]>([]);
+	importing = $state.raw<ImportProgress | null>(null);
+	lastImport = $state.raw<ImportReport | null>(null);
+
+	engine: SyncEngine | null = null;
+	readonly uploads: UploadQueue;
+	readonly downloads: BlobDownloader;
+	library: Library | null = null;
+	readonly source: PhotoSource;
+	private stopped = false;
+	private readonly cleanups: (() => void)[] = [];
+
+	constructor(
+		private readonly db: TesseraDB,
+		private readonly signedIn: SignedIn
+	) {
+		const token = () => this.signedIn.token;
+		const cache = new BlobCache(db);
+		this.uploads = new UploadQueue({ db, token, cache });
+		this.downloads = new BlobDownloader({ db, token, cache });
+		this.source = this.makeSource();
+	}
+
+	/** Opens the library (creating it on first use, which needs the relay once). */
+	async start(): Promise<void> {
+		try {
+			const { keys, token } = this.signedIn;
+			const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+			const engine = new SyncEngine({
+				db: this.db,
+				identity: {
+					sign: await signKeyPairFromSeed(keys.signSeed),
+					box: { publicKey: keys.boxPublicKey, privateKey: keys.boxSecretKey }
+				},
+				url: `${scheme}://${location.host}/ws`,
+				token: () => token,
+				createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+				tabs: browserTabs()
+			});
+			this.engine = engine;
+			if (this.stopped) return;
+			engine.start();
+			this.cleanups.push(this.uploads.subscribe(() => this.refreshTransfers()));
+			await this.uploads.start();
+			const library = await Library.open({
+				engine,
+				uploads: this.uploads,
+				downloads: this.downloads,
+				cache: new BlobCache(this.db),
+				readMedia: (file, options) => importMedia(file, options),
+				place: this.libraryPlace()
+			});
+			if (this.stopped) return;
+			this.library = library;
+			this.cleanups.push(library.subscribe(() => this.refreshPhotos()));
+			this.refreshPhotos();
+			this.status = 'ready';
+		} catch (error) {
+			this.status = 'error';
+			this.problem =
+				error instanceof Error ? error.message : 'Your library could not be opened on this device.';
+		}
+	}
+
+	async import(files: readonly File[]): Promise<void> {
+		const library = this.library;
+		if (!library || files.length === 0) return;
+		this.importing = { read: 0, total: files.length, current: files[0]!.name };
+		try {
+			this.lastImport = await library.import(files, (progress) => (this.importing = progress));
+		} finally {
+			this.importing = null;
+		}
+	}
+
+	trash(ids: readonly string[]): void {
+		this.library?.trash(ids);
+	}
+
+	restore(ids: readonly string[]): void {
+		this.library?.restore(ids);
+	}
+
+	deleteForever(ids: readonly string[]): void {
+		this.library?.deleteForever(ids);
+	}
+
+	async stop(): Promise<void> {
+		this.stopped = true;
+		for (const cleanup of this.cleanups.splice(0)) cleanup();
+		this.library?.close();
+		await this.uploads.stop();
+		await this.engine?.stop();
+	}
+
+	private libraryPlace(): LibraryPlace {
+		const key = `tessera/library/${this.signedIn.account.id}`;
+		return {
+			known: async () => localStorage.getItem(key),
+			remember: async (albumId) => localStorage.setItem(key, albumId),
+			accountAlbums: async () => (await this.db.albums.toCollection().primaryKeys()) as string[]
+		};
+	}
+
+	private refreshPhotos(): void {
+		const library = this.library;
+		if (!library) return;
+		const pending = this.pendingByBlob();
+		this.photos = library.photos().map((photo) => gridPhoto(photo, pending));
+		this.trashed = library.trashed().map((photo) => gridPhoto(photo, pending));
+	}
+
+	private refreshTransfers(): void {
+		const snapshot: UploadSnapshot = this.uploads.snapshot();
+		const names = new Map<string, string>();
+		for (const { ref } of this.library?.photos() ?? []) names.set(ref.blobs.original, ref.filename);
+		this.transfers = snapshot.uploads
+			.filter((upload) => upload.purpose === 'original')
+			.map((upload) => ({
+				id: upload.id,
+				name: names.get(upload.blobId) ?? 'Photo',
+				bytesSent: upload.bytesSent,
+				total: upload.total,
+				state: upload.state,
+				...(upload.error ? { error: upload.error.message, errorCode: upload.error.code } : {})
+			}));
+		this.refreshPhotos();
+	}
+
+	private pendingByBlob(): Map<string, number> {
+		const pending = new Map<string, number>();
+		for (const upload of this.uploads.snapshot().uploads) {
+			if (upload.purpose !== 'original' || upload.state === 'done') continue;
+			pending.set(upload.blobId, upload.total > 0 ? upload.bytesSent / upload.total : 0);
+		}
+		return pending;
+	}
+
+	private makeSource(): PhotoSource {
+		const library = () => {
+			if (!this.library) throw new Error('Your library is still opening.');
+			return this.library;
+		};
+		return {
+			thumbnail: async (id, signal) => {
+				const bytes = await library().thumbnail(id, signal);
+				if (!bytes) throw new Error('This format has no preview in this browser.');
+				return URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+			},
+			full: async (id, signal, onProgress) => {
+				const { bytes, mime } = await library().large(id, {
+					signal,
+					onProgress: (received, total) => onProgress?.(total ? received / total : 0)
+				});
+				const url = URL.createObjectURL(
+					new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime })
+				);
+				return { url, kind: mime.startsWith('video/') ? 'video' : 'image' };
+			},
+			details: async (id): Promise<PhotoDetails> => {
+				const ref = library().photo(id);
+				if (!ref) throw new Error('This photo is no longer in the library.');
+				return {
+					id,
+					filename: ref.filename,
+					mime: ref.mime,
+					size: ref.size,
+					width: ref.width,
+					height: ref.height,
+					takenAt: ref.takenAt,
+					...(ref.caption ? { caption: ref.caption } : {}),
+					...(ref.exif ? { exif: ref.exif } : {})
+				};
+			},
+			download: async (id) => {
+				const ref = library().photo(id);
+				if (!ref) throw new Error('This photo is no longer in the library.');
+				const stream = await library().original(id);
+				const blob = await new Response(stream).blob();
+				const url = URL.createObjectURL(new Blob([blob], { type: ref.mime }));
+				const link = document.createElement('a');
+				link.href = url;
+				link.download = ref.filename;
+				link.click();
+				setTimeout(() => URL.revokeObjectURL(url), 60_000);
+			}
+		};
+	}
+}
+
+function gridPhoto({ ref }: AlbumPhoto, pending: Map<string, number>): GridPhoto {
+	const progress = pending.get(ref.blobs.original);
+	return {
+		id: ref.id,
+		takenAt: ref.takenAt,
+		width: ref.width,
+		height: ref.height,
+		kind: ref.mime.startsWith('video/') ? 'video' : 'image',
+		...(ref.durationMs !== undefined ? { durationMs: ref.durationMs } : {}),
+		...(ref.thumbhash ? { thumbhash: ref.thumbhash } : {}),
+		decodable: ref.blobs.thumb !== undefined,
+		filename: ref.filename,
+		...(progress !== undefined ? { pending: { progress } } : {})
+	};
+}
+
+export const [getLibraryState, setLibraryState] = createContext<LibraryState>();
