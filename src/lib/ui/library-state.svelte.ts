@@ -1,7 +1,6 @@
 // The signed-in device's library as the pages see it: sync engine, uploads, downloads and the Library, as runes; shared via context.
 import { createContext } from 'svelte';
 import type { SignedIn } from '../account';
-import type { AlbumPhoto } from '../albums';
 import { signKeyPairFromSeed } from '../crypto';
 import {
 	Library,
@@ -12,26 +11,11 @@ import {
 import type { TesseraDB } from '../local/db';
 import { importMedia } from '../media';
 import { SyncEngine, browserTabs, type SocketLike } from '../sync/engine';
-import {
-	BlobCache,
-	BlobDownloader,
-	UploadQueue,
-	type UploadSnapshot,
-	type UploadSummary
-} from '../transfer';
+import { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
+import { gridPhoto, pendingOriginals, transferFiles, type TransferFile } from './library-view';
 import type { GridPhoto, PhotoDetails, PhotoSource } from './photos/types';
 
 export type LibraryStatus = 'opening' | 'ready' | 'error';
-
-export interface TransferFile {
-	id: string;
-	name: string;
-	bytesSent: number;
-	total: number;
-	state: UploadSummary['state'];
-	error?: string;
-	errorCode?: string;
-}
 
 export class LibraryState {
 	status = $state<LibraryStatus>('opening');
@@ -146,35 +130,14 @@ export class LibraryState {
 	private refreshPhotos(): void {
 		const library = this.library;
 		if (!library) return;
-		const pending = this.pendingByBlob();
+		const pending = pendingOriginals(this.uploads.snapshot().uploads);
 		this.photos = library.photos().map((photo) => gridPhoto(photo, pending));
 		this.trashed = library.trashed().map((photo) => gridPhoto(photo, pending));
 	}
 
 	private refreshTransfers(): void {
-		const snapshot: UploadSnapshot = this.uploads.snapshot();
-		const names = new Map<string, string>();
-		for (const { ref } of this.library?.photos() ?? []) names.set(ref.blobs.original, ref.filename);
-		this.transfers = snapshot.uploads
-			.filter((upload) => upload.purpose === 'original')
-			.map((upload) => ({
-				id: upload.id,
-				name: names.get(upload.blobId) ?? 'Photo',
-				bytesSent: upload.bytesSent,
-				total: upload.total,
-				state: upload.state,
-				...(upload.error ? { error: upload.error.message, errorCode: upload.error.code } : {})
-			}));
+		this.transfers = transferFiles(this.uploads.snapshot().uploads, this.library?.photos() ?? []);
 		this.refreshPhotos();
-	}
-
-	private pendingByBlob(): Map<string, number> {
-		const pending = new Map<string, number>();
-		for (const upload of this.uploads.snapshot().uploads) {
-			if (upload.purpose !== 'original' || upload.state === 'done') continue;
-			pending.set(upload.blobId, upload.total > 0 ? upload.bytesSent / upload.total : 0);
-		}
-		return pending;
 	}
 
 	private makeSource(): PhotoSource {
@@ -227,22 +190,6 @@ export class LibraryState {
 			}
 		};
 	}
-}
-
-function gridPhoto({ ref }: AlbumPhoto, pending: Map<string, number>): GridPhoto {
-	const progress = pending.get(ref.blobs.original);
-	return {
-		id: ref.id,
-		takenAt: ref.takenAt,
-		width: ref.width,
-		height: ref.height,
-		kind: ref.mime.startsWith('video/') ? 'video' : 'image',
-		...(ref.durationMs !== undefined ? { durationMs: ref.durationMs } : {}),
-		...(ref.thumbhash ? { thumbhash: ref.thumbhash } : {}),
-		decodable: ref.blobs.thumb !== undefined,
-		filename: ref.filename,
-		...(progress !== undefined ? { pending: { progress } } : {})
-	};
 }
 
 export const [getLibraryState, setLibraryState] = createContext<LibraryState>();

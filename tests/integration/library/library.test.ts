@@ -47,7 +47,7 @@ const readMedia: MediaReader = async (file) => {
 		width: 4000,
 		height: 3000,
 		takenAt,
-		takenAtSource: 'exif',
+		takenAtSource: 'exif-offset',
 		orientation: 1,
 		exif: { camera: 'Tessera Test Camera' },
 		thumb: { bytes: bytes.slice(0, 64), mime: 'image/webp', width: 512, height: 384 },
