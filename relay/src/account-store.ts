@@ -317,6 +317,16 @@ export class AccountStore {
 			.run(quotaBytes, accountId);
 	}
 
+	/**
+	 * Adds `deltaBytes` (negative when a blob goes) to the account's stored bytes. Callers run it
+	 * in the same transaction as the blob record it accounts for, so usage never drifts from it.
+	 */
+	addUsage(accountId: string, deltaBytes: number): void {
+		this.db
+			.prepare('UPDATE accounts SET usage_bytes = MAX(0, usage_bytes + ?) WHERE account_id = ?')
+			.run(deltaBytes, accountId);
+	}
+
 	/** A named relay secret of 32 random bytes, created on first use and kept in the database. */
 	secret(name: string): Buffer {
 		this.db

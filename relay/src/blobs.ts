@@ -43,6 +43,11 @@ export type BlobSource =
 export interface BlobStore {
 	/** Stores the blob under `id`, replacing any earlier one only once it is fully written. */
 	put(id: string, source: BlobSource, options?: { maxBytes?: number }): Promise<{ size: number }>;
+	/**
+	 * Takes a finished file (a completed upload) as the blob `id`: afterwards `file` is gone and
+	 * the blob is durably in the store. Replaces any earlier blob of that id.
+	 */
+	adopt(id: string, file: string): Promise<{ size: number }>;
 	/** Opens the blob (or one range of it), or null when there is none. */
 	get(id: string, range?: ByteRange): Promise<BlobRead | null>;
 	stat(id: string): Promise<{ size: number } | null>;
@@ -109,6 +114,32 @@ export class FolderBlobStore implements BlobStore {
 			await fsp.rm(temp, { force: true });
 			throw error;
 		}
+	}
+
+	/**
+	 * Moves `file` into place by rename when it is on the same file system (no copy of a possibly
+	 * huge file), else streams it in through put() and removes it. Either way its bytes are fsynced
+	 * before its name moves, and both directories after, so a crash leaves the blob either in the
+	 * store whole or still at `file`.
+	 */
+	async adopt(id: string, file: string): Promise<{ size: number }> {
+		const target = this.pathOf(id);
+		const source = path.resolve(file);
+		const size = await syncFile(source);
+		const shard = path.dirname(target);
+		if ((await fsp.mkdir(shard, { recursive: true })) !== undefined) await syncDir(this.dir);
+		try {
+			await fsp.rename(source, target);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+			const copied = await this.put(id, fs.createReadStream(source) as AsyncIterable<Buffer>);
+			await fsp.rm(source, { force: true });
+			await syncDir(path.dirname(source));
+			return copied;
+		}
+		await syncDir(shard);
+		await syncDir(path.dirname(source));
+		return { size };
 	}
 
 	async get(id: string, range?: ByteRange): Promise<BlobRead | null> {
@@ -180,6 +211,17 @@ async function* chunksOf(source: BlobSource): AsyncIterable<Uint8Array> {
 		}
 	} finally {
 		reader.releaseLock();
+	}
+}
+
+/** Flushes a file's bytes to disk; returns its size. */
+async function syncFile(file: string): Promise<number> {
+	const handle = await fsp.open(file, 'r+');
+	try {
+		await handle.sync();
+		return (await handle.stat()).size;
+	} finally {
+		await handle.close();
 	}
 }
 

@@ -11,7 +11,7 @@ export interface RelayConfig {
 	/** TCP port; 0 picks a free one. */
 	port: number;
 	host: string;
-	/** Absolute path of the folder holding tessera.sqlite and blobs/. */
+	/** Absolute path of the folder holding tessera.sqlite, blobs/ and uploads/. */
 	dataDir: string;
 	/** Absolute path of the built app (SvelteKit's build/). */
 	appDir: string;
@@ -28,7 +28,12 @@ export interface RelayConfig {
 	mailFrom: string;
 	/** Take the client address from X-Forwarded-For (only behind a reverse proxy that sets it). */
 	trustProxy: boolean;
+	/** Largest blob one resumable upload may declare (Upload-Length), in bytes. */
+	maxUploadBytes: number;
 }
+
+/** 20 GiB: a long 4K video, encrypted. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 ** 3;
 
 export interface ConfigVariable {
 	name: string;
@@ -47,7 +52,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
 	{
 		name: 'DATA_DIR',
 		default: './data',
-		description: 'Folder for the SQLite database (tessera.sqlite) and the encrypted blobs (blobs/).'
+		description:
+			'Folder for the SQLite database (tessera.sqlite), the encrypted blobs (blobs/) and unfinished uploads (uploads/).'
 	},
 	{
 		name: 'APP_DIR',
@@ -97,6 +103,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
 		default: 'false',
 		description:
 			'true when the relay runs behind a reverse proxy: the client address used for rate limits is then the last X-Forwarded-For entry (the one the proxy added). Never enable it without a proxy: clients could pick their own address.'
+	},
+	{
+		name: 'MAX_UPLOAD_BYTES',
+		default: String(DEFAULT_MAX_UPLOAD_BYTES),
+		description:
+			'Largest file (as encrypted bytes) one upload may be; a bigger Upload-Length is refused with 413. Account quotas apply on top of it.'
 	}
 ];
 
@@ -132,7 +144,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): RelayConfig {
 		defaultPlan: plan(env, 'DEFAULT_PLAN', 'self-hosted'),
 		smtpUrl: smtpUrl(env, 'SMTP_URL'),
 		mailFrom: text(env, 'MAIL_FROM', 'Tessera <no-reply@localhost>'),
-		trustProxy: boolean(env, 'TRUST_PROXY', false)
+		trustProxy: boolean(env, 'TRUST_PROXY', false),
+		maxUploadBytes: integer(
+			env,
+			'MAX_UPLOAD_BYTES',
+			DEFAULT_MAX_UPLOAD_BYTES,
+			1,
+			Number.MAX_SAFE_INTEGER
+		)
 	};
 }
 

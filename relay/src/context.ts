@@ -1,4 +1,4 @@
-// What request and message handlers share: settings, database, blob store, accounts, album streams, logger.
+// What request and message handlers share: settings, database, blob store, uploads, accounts, album streams, logger.
 
 import type { AccountService } from './account-service';
 import type { AlbumStreams } from './album-streams';
@@ -6,11 +6,14 @@ import type { BlobStore } from './blobs';
 import type { RelayConfig } from './config';
 import type { RelayDatabase } from './db';
 import type { Logger } from './log';
+import type { UploadService } from './uploads';
 
 export interface RelayContext {
 	config: RelayConfig;
 	db: RelayDatabase;
 	blobs: BlobStore;
+	/** Resumable uploads (tus) and the blobs they become. */
+	uploads: UploadService;
 	logger: Logger;
 	/** Accounts, sessions, email codes, mail and the rate limits around them. */
 	accounts: AccountService;

@@ -6,7 +6,7 @@ import { ApiErrorCode, MAX_JSON_BODY_BYTES } from '../../src/lib/protocol';
 import type { RelayContext } from './context';
 import { contentSecurityPolicy, securityHeaders } from './csp';
 import { PayloadTooLargeError, hasBody, readBody, sendApiError, sendText } from './responses';
-import { API_ROUTES } from './routes';
+import { API_ROUTES, STREAMING_API_ROUTES } from './routes';
 import type { ApiRoute } from './routes/route';
 import type { StaticApp } from './static';
 
@@ -77,15 +77,16 @@ async function handleApi(
 	rawPath: string,
 	ctx: RelayContext
 ): Promise<void> {
-	let route: ApiRoute | undefined;
-	let params: Record<string, string> | null = null;
-	for (const candidate of API_ROUTES) {
-		params = candidate.match(rawPath);
-		if (params) {
-			route = candidate;
-			break;
-		}
+	const streaming = matchRoute(STREAMING_API_ROUTES, rawPath);
+	if (streaming) {
+		const { route, params } = streaming;
+		// A refused upload body is not read: hang up after the answer rather than drain it.
+		if (!route.methods.includes(req.method ?? '')) closeAfterResponse(req, res);
+		if (refuseMethod(req, res, route)) return;
+		return route.handle({ req, res, rawPath, params, body: Buffer.alloc(0), ctx });
 	}
+
+	const { route, params } = matchRoute(API_ROUTES, rawPath) ?? {};
 
 	let body: Buffer;
 	try {
@@ -104,16 +105,32 @@ async function handleApi(
 			`There is no API at ${rawPath.slice(0, 100)}.`
 		);
 	}
-	if (!route.methods.includes(req.method ?? '')) {
-		res.setHeader('Allow', route.methods.join(', '));
-		return sendApiError(
-			res,
-			405,
-			ApiErrorCode.methodNotAllowed,
-			`${req.method} is not allowed here; use ${route.methods.join(' or ')}.`
-		);
-	}
+	if (refuseMethod(req, res, route)) return;
 	await route.handle({ req, res, rawPath, params, body, ctx });
+}
+
+function matchRoute(
+	routes: readonly ApiRoute[],
+	rawPath: string
+): { route: ApiRoute; params: Record<string, string> } | null {
+	for (const route of routes) {
+		const params = route.match(rawPath);
+		if (params) return { route, params };
+	}
+	return null;
+}
+
+/** True after answering 405 because the route does not take the request's method. */
+function refuseMethod(req: IncomingMessage, res: ServerResponse, route: ApiRoute): boolean {
+	if (route.methods.includes(req.method ?? '')) return false;
+	res.setHeader('Allow', route.methods.join(', '));
+	sendApiError(
+		res,
+		405,
+		ApiErrorCode.methodNotAllowed,
+		`${req.method} is not allowed here; use ${route.methods.join(' or ')}.`
+	);
+	return true;
 }
 
 /**

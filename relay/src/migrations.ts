@@ -168,5 +168,33 @@ CREATE TABLE envelope_receipts (
 	PRIMARY KEY (album_id, hash)
 ) STRICT, WITHOUT ROWID;
 `
+	},
+	{
+		version: 4,
+		name: 'blob owners and resumable uploads',
+		// A blob counts against the storage of the account that uploaded it (accounts.usage_bytes is
+		// the sum of its blobs' sizes, kept in step in the transaction that records a blob). An upload
+		// in flight reserves its declared length against the same quota until it finishes, is
+		// terminated or expires; its bytes live in DATA_DIR/uploads/<upload_id>. Only ids, sizes and
+		// times are stored: nothing about what the blob is.
+		sql: `
+ALTER TABLE blobs ADD COLUMN owner_account_id TEXT REFERENCES accounts (account_id) ON DELETE SET NULL;
+
+CREATE INDEX blobs_by_owner ON blobs (owner_account_id);
+
+CREATE TABLE uploads (
+	upload_id         TEXT PRIMARY KEY,
+	owner_account_id  TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	-- the blob the finished upload becomes; at most one upload per blob id at a time
+	blob_id           TEXT NOT NULL UNIQUE,
+	-- the declared Upload-Length
+	size              INTEGER NOT NULL,
+	created_at        INTEGER NOT NULL,
+	expires_at        INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX uploads_by_owner ON uploads (owner_account_id);
+CREATE INDEX uploads_by_expiry ON uploads (expires_at);
+`
 	}
 ];

@@ -1,4 +1,4 @@
-// Starts the relay (database, blob store, HTTP, websocket) and stops it gracefully.
+// Starts the relay (database, blob store, uploads, HTTP, websocket) and stops it gracefully.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import { openDatabase, type RelayDatabase } from './db';
 import { createRequestHandler } from './http';
 import { createLogger, type Logger } from './log';
 import { APP_NOT_BUILT_MESSAGE, appNotBuilt, loadStaticApp } from './static';
+import { UploadService } from './uploads';
 import { RELAY_VERSION } from './version';
 import { SHUTDOWN_REASON, attachWebSocketHub } from './ws';
 
@@ -34,20 +35,36 @@ export interface StartRelayOptions {
 /** How long in-flight HTTP requests may run on after close() before their sockets are cut. */
 const HTTP_DRAIN_MS = 5000;
 
+/**
+ * A connection that sends nothing for this long is dropped. It replaces Node's whole-request limit
+ * (requestTimeout, 5 min), which would cut a large upload PATCH that is making progress.
+ */
+const IDLE_SOCKET_MS = 120_000;
+
 export async function startRelay(
 	config: RelayConfig,
 	options: StartRelayOptions = {}
 ): Promise<Relay> {
 	const logger = options.logger ?? createLogger(config.logLevel);
 	let db: RelayDatabase | undefined;
+	let uploads: UploadService | undefined;
 	try {
 		db = openDatabase(config.dataDir, { logger: logger.child({ component: 'db' }) });
 		const blobs = await FolderBlobStore.open(path.join(config.dataDir, 'blobs'));
 		const accounts = new AccountService(db, config, logger.child({ component: 'accounts' }));
+		uploads = await UploadService.open({
+			dir: path.join(config.dataDir, 'uploads'),
+			db,
+			accounts: accounts.store,
+			blobs,
+			maxUploadBytes: config.maxUploadBytes,
+			logger: logger.child({ component: 'uploads' })
+		});
 		const ctx: RelayContext = {
 			config,
 			db,
 			blobs,
+			uploads,
 			logger,
 			accounts,
 			albums: new AlbumStreams(
@@ -62,7 +79,11 @@ export async function startRelay(
 		const app = loadStaticApp(config.appDir);
 		if (!app) logger.warn({ appDir: config.appDir }, APP_NOT_BUILT_MESSAGE);
 
-		const server = http.createServer(createRequestHandler(ctx, app ?? appNotBuilt));
+		const server = http.createServer(
+			{ requestTimeout: 0 },
+			createRequestHandler(ctx, app ?? appNotBuilt)
+		);
+		server.timeout = IDLE_SOCKET_MS;
 		server.on('clientError', (error, socket) => {
 			// Requests Node cannot even parse (bad request line, huge headers): answer and hang up.
 			logger.debug({ err: error }, 'unparseable request');
@@ -75,13 +96,15 @@ export async function startRelay(
 
 		let closing: Promise<void> | undefined;
 		const openDb = db;
+		const openUploads = uploads;
 		return {
 			url: `http://${urlHost(config.host)}:${port}`,
 			port,
 			config,
-			close: () => (closing ??= shutdown(server, hub, openDb, logger))
+			close: () => (closing ??= shutdown(server, hub, openUploads, openDb, logger))
 		};
 	} catch (error) {
+		await uploads?.close();
 		db?.close();
 		throw error;
 	}
@@ -90,6 +113,7 @@ export async function startRelay(
 async function shutdown(
 	server: http.Server,
 	hub: ReturnType<typeof attachWebSocketHub>,
+	uploads: UploadService,
 	db: RelayDatabase,
 	logger: Logger
 ): Promise<void> {
@@ -108,6 +132,7 @@ async function shutdown(
 		})
 	]);
 	clearTimeout(timer);
+	await uploads.close();
 	db.close();
 }
 

@@ -1,4 +1,4 @@
-// The HTTP API's routes, tried in order.
+// The HTTP API's routes, tried in order: routes that stream their body first, then the JSON ones.
 
 import { accountRoute, changePasswordRoute } from './account';
 import { blobRoute } from './blobs';
@@ -9,6 +9,13 @@ import { recoveryCompleteRoute, recoveryStartRoute } from './recovery';
 import type { ApiRoute } from './route';
 import { logoutRoute, sessionRoute, sessionsRoute } from './sessions';
 import { signupResendRoute, signupRoute, signupVerifyRoute } from './signup';
+import { uploadRoute, uploadsRoute } from './uploads';
+
+/**
+ * Routes that read the request body themselves, as a stream (tus uploads): http.ts matches them
+ * before it reads and caps a JSON body, and passes them an empty `body`.
+ */
+export const STREAMING_API_ROUTES: readonly ApiRoute[] = [uploadsRoute, uploadRoute];
 
 export const API_ROUTES: readonly ApiRoute[] = [
 	healthRoute,

@@ -32,7 +32,16 @@ export const ApiErrorCode = {
 	wrongRecoveryKey: 'wrong-recovery-key',
 	sessionNotFound: 'session-not-found',
 	noSuchUser: 'no-such-user',
-	mailFailed: 'mail-failed'
+	mailFailed: 'mail-failed',
+	// Resumable uploads (tus, docs/uploads.md)
+	quotaExceeded: 'quota-exceeded',
+	uploadTooLarge: 'upload-too-large',
+	invalidUploadLength: 'invalid-upload-length',
+	invalidUploadMetadata: 'invalid-upload-metadata',
+	uploadNotFound: 'upload-not-found',
+	blobExists: 'blob-exists',
+	blobIdTaken: 'blob-id-taken',
+	uploadInProgress: 'upload-in-progress'
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 

@@ -19,7 +19,8 @@ describe('loadConfig', () => {
 			defaultPlan: 'self-hosted',
 			smtpUrl: null,
 			mailFrom: 'Tessera <no-reply@localhost>',
-			trustProxy: false
+			trustProxy: false,
+			maxUploadBytes: 20 * 1024 ** 3
 		});
 	});
 
@@ -36,7 +37,8 @@ describe('loadConfig', () => {
 			'DEFAULT_PLAN',
 			'SMTP_URL',
 			'MAIL_FROM',
-			'TRUST_PROXY'
+			'TRUST_PROXY',
+			'MAX_UPLOAD_BYTES'
 		]);
 		for (const variable of CONFIG_VARIABLES)
 			expect(variable.description.length).toBeGreaterThan(10);
@@ -59,7 +61,8 @@ describe('loadConfig', () => {
 				DEFAULT_PLAN: 'free',
 				SMTP_URL: 'smtps://user:pass@smtp.example.org:465',
 				MAIL_FROM: 'Photos <photos@example.org>',
-				TRUST_PROXY: 'true'
+				TRUST_PROXY: 'true',
+				MAX_UPLOAD_BYTES: '1048576'
 			},
 			'/srv'
 		);
@@ -75,7 +78,8 @@ describe('loadConfig', () => {
 			defaultPlan: 'free',
 			smtpUrl: 'smtps://user:pass@smtp.example.org:465',
 			mailFrom: 'Photos <photos@example.org>',
-			trustProxy: true
+			trustProxy: true,
+			maxUploadBytes: 1048576
 		});
 	});
 
@@ -95,6 +99,7 @@ describe('loadConfig', () => {
 		['DEFAULT_PLAN', 'gold', /DEFAULT_PLAN must be one of free, paid, self-hosted/],
 		['SMTP_URL', 'http://mail.example.org', /SMTP_URL must be an smtp/],
 		['TRUST_PROXY', 'maybe', /TRUST_PROXY must be true or false/],
+		['MAX_UPLOAD_BYTES', '0', /MAX_UPLOAD_BYTES must be/],
 		['PUBLIC_ORIGIN', 'photos.example.org', /PUBLIC_ORIGIN must be a URL/],
 		['PUBLIC_ORIGIN', 'https://example.org/app', /without a path/],
 		['PUBLIC_ORIGIN', 'ftp://example.org', /http\(s\) origin/]

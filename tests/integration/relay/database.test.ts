@@ -52,7 +52,8 @@ describe('openDatabase', () => {
 					'relay_secrets',
 					'schema_migrations',
 					'sessions',
-					'snapshots'
+					'snapshots',
+					'uploads'
 				].sort()
 			);
 			const applied = db.prepare('SELECT version, name FROM schema_migrations').all();
