@@ -29,6 +29,15 @@ export interface StreamRow {
 }
 
 /** What a post stores: an update, or a snapshot that replaces its doc's snapshot and compacts. */
+/** Current members by signing key (MembershipState.members). */
+export type Members = ReadonlyMap<string, { readonly role: string }>;
+
+export interface MemberAlbum {
+	albumId: string;
+	role: string;
+	lastSeq: number;
+}
+
 export interface NewEnvelope {
 	albumId: string;
 	docId: string;
@@ -75,6 +84,20 @@ export class AlbumStore {
 			),
 			nextSeq: db.prepare(
 				'UPDATE albums SET last_seq = last_seq + 1 WHERE album_id = ? RETURNING last_seq'
+			),
+			deleteMembers: db.prepare('DELETE FROM album_members WHERE album_id = ?'),
+			insertMember: db.prepare(
+				'INSERT INTO album_members (album_id, sign_pk, role) VALUES (?, ?, ?)'
+			),
+			albumsOf: db.prepare(
+				`SELECT m.album_id AS albumId, m.role AS role, a.last_seq AS lastSeq
+				FROM album_members m JOIN albums a ON a.album_id = m.album_id
+				WHERE m.sign_pk = ? AND a.deleted_at IS NULL
+				ORDER BY a.created_at, a.album_id`
+			),
+			albumsWithoutMembers: db.prepare(
+				`SELECT album_id FROM albums a WHERE deleted_at IS NULL
+				AND NOT EXISTS (SELECT 1 FROM album_members m WHERE m.album_id = a.album_id)`
 			),
 			setHead: db.prepare(
 				`UPDATE albums SET head_index = ?, head_hash = ?, epoch = ?,
@@ -156,7 +179,7 @@ export class AlbumStore {
 	appendEntry(
 		entry: MembershipEntry,
 		json: string,
-		head: { hash: Uint8Array; epoch: number; deleted: boolean },
+		head: { hash: Uint8Array; epoch: number; deleted: boolean; members: Members },
 		ownerAccountId: string | null
 	): number {
 		const append = this.db.transaction(() => {
@@ -184,9 +207,32 @@ export class AlbumStore {
 				json,
 				now
 			);
+			this.writeMembers(entry.albumId, head.deleted ? new Map() : head.members);
 			return seq;
 		});
 		return this.wal.commitUnsynced(() => append.immediate());
+	}
+
+	/** Albums the key is a member of now (deleted ones left out), oldest first. */
+	albumsOf(signPk: string): MemberAlbum[] {
+		return this.statements.albumsOf.all(signPk) as MemberAlbum[];
+	}
+
+	/** Albums created before the relay kept member lists (a one-off fill at start). */
+	albumsWithoutMembers(): string[] {
+		return (this.statements.albumsWithoutMembers.all() as { album_id: string }[]).map(
+			(row) => row.album_id
+		);
+	}
+
+	setMembers(albumId: string, members: Members): void {
+		this.db.transaction(() => this.writeMembers(albumId, members)).immediate();
+	}
+
+	private writeMembers(albumId: string, members: Members): void {
+		this.statements.deleteMembers.run(albumId);
+		for (const [signPk, { role }] of members)
+			this.statements.insertMember.run(albumId, signPk, role);
 	}
 
 	/** Resolves once every write returned so far is on disk (see WalSync). */

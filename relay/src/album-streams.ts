@@ -23,7 +23,7 @@ import {
 	type ServerMessage,
 	type UnsignedMembershipEntry
 } from '../../src/lib/protocol';
-import { AlbumStore, type NewEnvelope, type StreamRow } from './album-store';
+import { AlbumStore, type MemberAlbum, type NewEnvelope, type StreamRow } from './album-store';
 import type { AccountStore } from './account-store';
 import type { ClientConnection, Subscription } from './connection';
 import type { Logger } from './log';
@@ -79,6 +79,15 @@ export class AlbumStreams {
 	) {
 		this.store = store;
 		this.states = new MembershipCache(store);
+		for (const albumId of store.albumsWithoutMembers()) {
+			const state = this.states.get(albumId);
+			if (state) store.setMembers(albumId, state.members);
+		}
+	}
+
+	/** The albums this key is a member of now: what a device signing in follows. */
+	albumsOf(signPk: string): MemberAlbum[] {
+		return this.store.albumsOf(signPk);
 	}
 
 	// -------------------------------------------------------------------------------------------
@@ -151,7 +160,7 @@ export class AlbumStreams {
 		const seq = this.store.appendEntry(
 			entry,
 			JSON.stringify(entry),
-			{ hash, epoch: next.epoch, deleted: next.deleted },
+			{ hash, epoch: next.epoch, deleted: next.deleted, members: next.members },
 			entry.op === 'create' ? writer.accountId : null
 		);
 		this.states.set(entry.albumId, next);

@@ -196,5 +196,23 @@ CREATE TABLE uploads (
 CREATE INDEX uploads_by_owner ON uploads (owner_account_id);
 CREATE INDEX uploads_by_expiry ON uploads (expires_at);
 `
+	},
+	{
+		version: 5,
+		name: 'album members',
+		// Who is in each album now, kept in step with the membership chain in the transaction that
+		// appends each entry: what `list-albums` answers a device that has just signed in (its
+		// library, the albums shared with it). Signing keys and roles only: the relay already reads
+		// them in every entry.
+		sql: `
+CREATE TABLE album_members (
+	album_id  TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	sign_pk   TEXT NOT NULL,
+	role      TEXT NOT NULL,
+	PRIMARY KEY (album_id, sign_pk)
+) STRICT;
+
+CREATE INDEX album_members_by_member ON album_members (sign_pk);
+`
 	}
 ];

@@ -3,6 +3,7 @@
 import { handleAppendMembership } from './append-membership';
 import { handleAuth } from './auth';
 import { handleEphemeral } from './ephemeral';
+import { handleListAlbums } from './list-albums';
 import type { MessageHandlers } from './handler';
 import { handlePing } from './ping';
 import { handlePost } from './post';
@@ -16,5 +17,6 @@ export const MESSAGE_HANDLERS: MessageHandlers = {
 	unsubscribe: handleUnsubscribe,
 	'append-membership': handleAppendMembership,
 	post: handlePost,
-	ephemeral: handleEphemeral
+	ephemeral: handleEphemeral,
+	'list-albums': handleListAlbums
 };

@@ -2,7 +2,7 @@
 
 import * as v from 'valibot';
 import { SessionTokenSchema } from './accounts';
-import { EnvelopeSchema, MembershipEntrySchema } from './album-stream';
+import { EnvelopeSchema, MembershipEntrySchema, RoleSchema } from './album-stream';
 import { CounterSchema } from './fields';
 import { AlbumIdSchema } from './ids';
 import { describeIssues } from './issues';
@@ -91,7 +91,8 @@ export const CLIENT_MESSAGE_TYPES = [
 	'append-membership',
 	'post',
 	'ephemeral',
-	'auth'
+	'auth',
+	'list-albums'
 ] as const;
 
 /** Updates and snapshots are stored and get a seq; ephemeral envelopes only fan out. */
@@ -133,7 +134,9 @@ export const ClientMessageSchema = v.variant(
 			entry: MembershipEntrySchema
 		}),
 		v.strictObject({ t: v.literal('post'), ...requestId, envelope: StoredEnvelopeSchema }),
-		v.strictObject({ t: v.literal('ephemeral'), ...requestId, envelope: EphemeralEnvelopeSchema })
+		v.strictObject({ t: v.literal('ephemeral'), ...requestId, envelope: EphemeralEnvelopeSchema }),
+		/** The albums this account is a member of now; answered by `albums`. */
+		v.strictObject({ t: v.literal('list-albums'), ...requestId })
 	],
 	tMessage(CLIENT_MESSAGE_TYPES)
 );
@@ -152,8 +155,12 @@ export const SERVER_MESSAGE_TYPES = [
 	'entry',
 	'caught-up',
 	'unsubscribed',
+	'albums',
 	'error'
 ] as const;
+
+/** Albums one `albums` reply lists at most (an account in more is told about the oldest). */
+export const MAX_LISTED_ALBUMS = 10_000;
 
 /** Why a socket no longer follows an album. */
 export const UNSUBSCRIBE_REASONS = ['requested', 'removed'] as const;
@@ -223,6 +230,16 @@ export const ServerMessageSchema = v.variant(
 			...requestId,
 			albumId: AlbumIdSchema,
 			reason: v.picklist(UNSUBSCRIBE_REASONS, `must be one of ${UNSUBSCRIBE_REASONS.join(', ')}`)
+		}),
+		v.strictObject({
+			t: v.literal('albums'),
+			...requestId,
+			albums: v.pipe(
+				v.array(
+					v.strictObject({ albumId: AlbumIdSchema, role: RoleSchema, lastSeq: CounterSchema })
+				),
+				v.maxLength(MAX_LISTED_ALBUMS, `lists at most ${MAX_LISTED_ALBUMS} albums`)
+			)
 		}),
 		v.strictObject({
 			t: v.literal('error'),

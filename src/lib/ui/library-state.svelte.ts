@@ -73,7 +73,7 @@ export class LibraryState {
 				downloads: this.downloads,
 				cache: new BlobCache(this.db),
 				readMedia: (file, options) => importMedia(file, options),
-				place: this.libraryPlace()
+				place: this.libraryPlace(engine)
 			});
 			if (this.stopped) return;
 			this.library = library;
@@ -118,12 +118,16 @@ export class LibraryState {
 		await this.engine?.stop();
 	}
 
-	private libraryPlace(): LibraryPlace {
+	private libraryPlace(engine: SyncEngine): LibraryPlace {
 		const key = `tessera/library/${this.signedIn.account.id}`;
 		return {
 			known: async () => localStorage.getItem(key),
 			remember: async (albumId) => localStorage.setItem(key, albumId),
-			accountAlbums: async () => (await this.db.albums.toCollection().primaryKeys()) as string[]
+			// The library is an album the account owns; the relay lists them once connected.
+			accountAlbums: async () =>
+				(await engine.listAlbums())
+					.filter((album) => album.role === 'owner')
+					.map((album) => album.albumId)
 		};
 	}
 

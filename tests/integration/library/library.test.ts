@@ -63,17 +63,17 @@ function photoFile(name: string, fill: number, size = 300_000): File {
 	return new File([bytes], name, { type: 'image/jpeg' });
 }
 
-async function openLibrary(name: string, accountAlbums: string[]) {
+async function openLibrary(name: string, account: SeededAccount = alice) {
 	const device = makeDevice({
 		name: `${name}-${Math.random()}`,
-		identity: alice.identity,
-		token: alice.token,
+		identity: account.identity,
+		token: account.token,
 		url: () => relay.url.replace(/^http/, 'ws') + '/ws',
 		random: Math.random
 	});
 	devices.push(device);
 	device.engine.start();
-	const endpoint = { baseUrl: relay.url, token: () => alice.token };
+	const endpoint = { baseUrl: relay.url, token: () => account.token };
 	const cache = new BlobCache(device.db);
 	const uploads = new UploadQueue({
 		...endpoint,
@@ -94,7 +94,10 @@ async function openLibrary(name: string, accountAlbums: string[]) {
 		place: {
 			known: async () => remembered.get(device.db) ?? null,
 			remember: async (albumId) => void remembered.set(device.db, albumId),
-			accountAlbums: async () => accountAlbums
+			accountAlbums: async () =>
+				(await device.engine.listAlbums())
+					.filter((album) => album.role === 'owner')
+					.map((album) => album.albumId)
 		}
 	});
 	return { device, uploads, library };
@@ -102,7 +105,7 @@ async function openLibrary(name: string, accountAlbums: string[]) {
 
 describe('Library', () => {
 	it('imports into a private library album, newest first, one copy per file', async () => {
-		const { library, uploads } = await openLibrary('one', []);
+		const { library, uploads } = await openLibrary('one');
 		expect(library.model.meta().kind).toBe('library');
 		const progress: number[] = [];
 		const report = await library.import(
@@ -136,13 +139,14 @@ describe('Library', () => {
 	});
 
 	it('opens the same library on another device of the account, and trash is shared', async () => {
-		const first = await openLibrary('first', []);
+		const bob = await seedAccount(relay.dataDir, 'bob');
+		const first = await openLibrary('first', bob);
 		await first.library.import([photoFile('day-7.jpg', 7), photoFile('day-8.jpg', 8)]);
 		await first.uploads.whenIdle();
 		const albumId = first.library.albumId;
 
-		// A fresh device (its own database, nothing cached) that knows the album id.
-		const second = await openLibrary('second', [albumId]);
+		// A fresh device (its own database, nothing cached) finds the library among the account's albums.
+		const second = await openLibrary('second', bob);
 		expect(second.library.albumId).toBe(albumId);
 		await eventually(
 			() => second.library.photos().length === 2,

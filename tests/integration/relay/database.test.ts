@@ -43,6 +43,7 @@ describe('openDatabase', () => {
 				[
 					'accounts',
 					'album_blobs',
+					'album_members',
 					'albums',
 					'blobs',
 					'email_codes',

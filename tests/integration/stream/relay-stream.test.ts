@@ -527,3 +527,39 @@ describe('durability', () => {
 		}
 	});
 });
+
+describe('list-albums', () => {
+	const listed = async (account: SeededAccount) => {
+		const reply = await (await connect(account)).request({ t: 'list-albums' });
+		if (reply.t !== 'albums') throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+		return reply.albums;
+	};
+
+	it('lists the albums an account is in now, with its role, and nobody else’s', async () => {
+		const { albumId, chain, append } = await albumWithMembers();
+		expect(await listed(owner)).toContainEqual(expect.objectContaining({ albumId, role: 'owner' }));
+		expect(await listed(viewer)).toContainEqual(
+			expect.objectContaining({ albumId, role: 'viewer' })
+		);
+		expect((await listed(outsider)).map((a) => a.albumId)).not.toContain(albumId);
+
+		// Removed: gone from their list at once; a deleted album from everyone's.
+		const removal = await chain.removeMember(owner.identity, viewer.signPk, new Map());
+		await append(removal.entry);
+		expect((await listed(viewer)).map((a) => a.albumId)).not.toContain(albumId);
+		expect(await listed(collaborator)).toContainEqual(
+			expect.objectContaining({ albumId, role: 'collaborator' })
+		);
+		await append(await chain.deleteAlbum(owner.identity));
+		expect((await listed(owner)).map((a) => a.albumId)).not.toContain(albumId);
+		expect((await listed(collaborator)).map((a) => a.albumId)).not.toContain(albumId);
+	});
+
+	it('needs an authenticated socket', async () => {
+		const client = await connect();
+		expect(await client.request({ t: 'list-albums' })).toMatchObject({
+			t: 'error',
+			code: 'unauthenticated'
+		});
+	});
+});

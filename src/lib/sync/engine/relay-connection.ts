@@ -38,7 +38,10 @@ export type ConnectionStatus =
 export type AlbumFrame = Extract<ServerMessage, { t: 'entry' | 'caught-up' | 'unsubscribed' }>;
 
 /** Replies to requests (matched by id). */
-export type Reply = Extract<ServerMessage, { t: 'ack' | 'caught-up' | 'pong' | 'unsubscribed' }>;
+export type Reply = Extract<
+	ServerMessage,
+	{ t: 'ack' | 'caught-up' | 'pong' | 'unsubscribed' | 'albums' }
+>;
 
 /** Requests are client frames without an id; the connection adds one. */
 export type Request =
@@ -266,6 +269,7 @@ export class RelayConnection {
 				return;
 			case 'ack':
 			case 'pong':
+			case 'albums':
 				this.settle(msg.id, msg);
 				return;
 			case 'error':

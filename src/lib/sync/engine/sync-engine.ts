@@ -1,7 +1,7 @@
 // A device's sync engine: one relay connection shared by the albums it follows, and the album lifecycle.
 
 import type { TesseraDB } from '../../local/db';
-import type { MembershipEntry } from '../../protocol';
+import type { MembershipEntry, Role } from '../../protocol';
 import { MembershipChain, type AlbumIdentity, type NewAlbum } from '../membership-chain';
 import type { BackoffOptions } from './backoff';
 import { AlbumSync, type AlbumSyncEvents, type SnapshotPolicy } from './album-sync';
@@ -101,6 +101,23 @@ export class SyncEngine {
 				return reply.seq;
 			} catch (error) {
 				// The same signed entry again is safe: the relay answers a resend with its first seq.
+				if (!(error instanceof ConnectionLost)) throw error;
+			}
+		}
+	}
+
+	/**
+	 * The albums the account is a member of now, from the relay (waits for the connection): what a
+	 * device that just signed in should follow, its library among them.
+	 */
+	async listAlbums(): Promise<{ albumId: string; role: Role; lastSeq: number }[]> {
+		for (;;) {
+			await this.connection.whenReady();
+			try {
+				const reply = await this.connection.request({ t: 'list-albums' });
+				if (reply.t !== 'albums') throw new Error(`unexpected reply ${reply.t} to list-albums`);
+				return reply.albums;
+			} catch (error) {
 				if (!(error instanceof ConnectionLost)) throw error;
 			}
 		}
