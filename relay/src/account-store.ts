@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { KdfParams, PublicKeys, WrappedKeys } from '../../src/lib/protocol';
 import { fromBase64Url, toBase64Url } from '../../src/lib/protocol';
+import type { Statement } from 'better-sqlite3';
 import type { RelayDatabase } from './db';
 
 export interface Account {
@@ -108,22 +109,34 @@ export function sameDigest(a: Buffer, b: Buffer): boolean {
 }
 
 export class AccountStore {
+	/** Prepared once per SQL text: sessions are looked up on every websocket frame. */
+	private readonly statements = new Map<string, Statement>();
+
 	constructor(private readonly db: RelayDatabase) {}
 
+	private prepare(sql: string): Statement {
+		let statement = this.statements.get(sql);
+		if (!statement) {
+			statement = this.db.prepare(sql);
+			this.statements.set(sql, statement);
+		}
+		return statement;
+	}
+
 	findByEmail(email: string): Account | undefined {
-		const row = this.db.prepare('SELECT * FROM accounts WHERE email = ?').get(email) as
+		const row = this.prepare('SELECT * FROM accounts WHERE email = ?').get(email) as
 			AccountRow | undefined;
 		return row && toAccount(row);
 	}
 
 	findById(accountId: string): Account | undefined {
-		const row = this.db.prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as
+		const row = this.prepare('SELECT * FROM accounts WHERE account_id = ?').get(accountId) as
 			AccountRow | undefined;
 		return row && toAccount(row);
 	}
 
 	listAccounts(): Account[] {
-		const rows = this.db.prepare('SELECT * FROM accounts ORDER BY created_at, email').all();
+		const rows = this.prepare('SELECT * FROM accounts ORDER BY created_at, email').all();
 		return (rows as AccountRow[]).map(toAccount);
 	}
 
@@ -143,31 +156,29 @@ export class AccountStore {
 				if (existing?.verifiedAt != null) return null;
 				if (existing) this.deleteAccount(existing.id);
 				const id = newRecordId();
-				this.db
-					.prepare(
-						`INSERT INTO accounts (account_id, email, verified_at, kdf_salt, kdf_ops, kdf_mem,
+				this.prepare(
+					`INSERT INTO accounts (account_id, email, verified_at, kdf_salt, kdf_ops, kdf_mem,
 							auth_hash, recovery_auth_hash, master_key_by_password, master_key_by_recovery,
 							box_secret_key, sign_seed, box_pk, sign_pk, plan, quota_bytes, usage_bytes, created_at)
 						VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`
-					)
-					.run(
-						id,
-						input.email,
-						bytes(input.kdf.salt),
-						input.kdf.opsLimit,
-						input.kdf.memLimit,
-						input.authHash,
-						input.recoveryAuthHash,
-						bytes(input.wrappedKeys.masterKeyByPassword),
-						bytes(input.masterKeyByRecovery),
-						bytes(input.wrappedKeys.boxSecretKey),
-						bytes(input.wrappedKeys.signSeed),
-						bytes(input.publicKeys.boxPk),
-						bytes(input.publicKeys.signPk),
-						input.plan,
-						input.quotaBytes,
-						now
-					);
+				).run(
+					id,
+					input.email,
+					bytes(input.kdf.salt),
+					input.kdf.opsLimit,
+					input.kdf.memLimit,
+					input.authHash,
+					input.recoveryAuthHash,
+					bytes(input.wrappedKeys.masterKeyByPassword),
+					bytes(input.masterKeyByRecovery),
+					bytes(input.wrappedKeys.boxSecretKey),
+					bytes(input.wrappedKeys.signSeed),
+					bytes(input.publicKeys.boxPk),
+					bytes(input.publicKeys.signPk),
+					input.plan,
+					input.quotaBytes,
+					now
+				);
 				this.setCode(id, code, codeExpiresAt, now);
 				return this.findById(id) ?? null;
 			})
@@ -176,49 +187,41 @@ export class AccountStore {
 
 	/** Unverified sign-ups older than `before` are dropped: nobody can finish them any more. */
 	dropStalePending(before: number): void {
-		this.db
-			.prepare('DELETE FROM accounts WHERE verified_at IS NULL AND created_at < ?')
-			.run(before);
+		this.prepare('DELETE FROM accounts WHERE verified_at IS NULL AND created_at < ?').run(before);
 	}
 
 	/** A new code for the account; any earlier code and its wrong attempts are forgotten. */
 	setCode(accountId: string, code: string, expiresAt: number, now: number): void {
-		this.db
-			.prepare(
-				`INSERT INTO email_codes (account_id, code_hash, expires_at, attempts, sent_at)
+		this.prepare(
+			`INSERT INTO email_codes (account_id, code_hash, expires_at, attempts, sent_at)
 				VALUES (?, ?, ?, 0, ?)
 				ON CONFLICT (account_id) DO UPDATE SET code_hash = excluded.code_hash,
 					expires_at = excluded.expires_at, attempts = 0, sent_at = excluded.sent_at`
-			)
-			.run(accountId, hashEmailCode(accountId, code), expiresAt, now);
+		).run(accountId, hashEmailCode(accountId, code), expiresAt, now);
 	}
 
 	codeOf(accountId: string): EmailCode | undefined {
-		const row = this.db
-			.prepare('SELECT code_hash, expires_at, attempts FROM email_codes WHERE account_id = ?')
-			.get(accountId) as { code_hash: Buffer; expires_at: number; attempts: number } | undefined;
+		const row = this.prepare(
+			'SELECT code_hash, expires_at, attempts FROM email_codes WHERE account_id = ?'
+		).get(accountId) as { code_hash: Buffer; expires_at: number; attempts: number } | undefined;
 		return row && { codeHash: row.code_hash, expiresAt: row.expires_at, attempts: row.attempts };
 	}
 
 	/** Counts a wrong code; returns the attempts so far. */
 	recordWrongCode(accountId: string): number {
-		const row = this.db
-			.prepare(
-				'UPDATE email_codes SET attempts = attempts + 1 WHERE account_id = ? RETURNING attempts'
-			)
-			.get(accountId) as { attempts: number } | undefined;
+		const row = this.prepare(
+			'UPDATE email_codes SET attempts = attempts + 1 WHERE account_id = ? RETURNING attempts'
+		).get(accountId) as { attempts: number } | undefined;
 		return row?.attempts ?? 0;
 	}
 
 	deleteCode(accountId: string): void {
-		this.db.prepare('DELETE FROM email_codes WHERE account_id = ?').run(accountId);
+		this.prepare('DELETE FROM email_codes WHERE account_id = ?').run(accountId);
 	}
 
 	markVerified(accountId: string, now: number): void {
 		this.db.transaction(() => {
-			this.db
-				.prepare('UPDATE accounts SET verified_at = ? WHERE account_id = ?')
-				.run(now, accountId);
+			this.prepare('UPDATE accounts SET verified_at = ? WHERE account_id = ?').run(now, accountId);
 			this.deleteCode(accountId);
 		})();
 	}
@@ -227,50 +230,51 @@ export class AccountStore {
 	createSession(accountId: string, deviceName: string, now: number): { id: string; token: string } {
 		const id = newRecordId();
 		const token = toBase64Url(randomBytes(32));
-		this.db
-			.prepare(
-				`INSERT INTO sessions (session_id, account_id, token_hash, device_name, created_at, last_seen_at)
+		this.prepare(
+			`INSERT INTO sessions (session_id, account_id, token_hash, device_name, created_at, last_seen_at)
 				VALUES (?, ?, ?, ?, ?, ?)`
-			)
-			.run(id, accountId, hashSessionToken(token), deviceName, now, now);
+		).run(id, accountId, hashSessionToken(token), deviceName, now, now);
 		return { id, token };
 	}
 
 	/** The session a bearer token belongs to (and marks it seen), or undefined. */
 	sessionByToken(token: string, now: number): Session | undefined {
-		const row = this.db
-			.prepare('SELECT * FROM sessions WHERE token_hash = ?')
-			.get(hashSessionToken(token)) as SessionRow | undefined;
+		const row = this.prepare('SELECT * FROM sessions WHERE token_hash = ?').get(
+			hashSessionToken(token)
+		) as SessionRow | undefined;
 		if (!row) return undefined;
 		if (now - row.last_seen_at >= LAST_SEEN_RESOLUTION_MS) {
-			this.db
-				.prepare('UPDATE sessions SET last_seen_at = ? WHERE session_id = ?')
-				.run(now, row.session_id);
+			this.prepare('UPDATE sessions SET last_seen_at = ? WHERE session_id = ?').run(
+				now,
+				row.session_id
+			);
 			row.last_seen_at = now;
 		}
 		return toSession(row);
 	}
 
 	listSessions(accountId: string): Session[] {
-		const rows = this.db
-			.prepare('SELECT * FROM sessions WHERE account_id = ? ORDER BY created_at, session_id')
-			.all(accountId) as SessionRow[];
+		const rows = this.prepare(
+			'SELECT * FROM sessions WHERE account_id = ? ORDER BY created_at, session_id'
+		).all(accountId) as SessionRow[];
 		return rows.map(toSession);
 	}
 
 	/** Ends one of the account's sessions; false when it has no such session. */
 	deleteSession(accountId: string, sessionId: string): boolean {
-		const result = this.db
-			.prepare('DELETE FROM sessions WHERE account_id = ? AND session_id = ?')
-			.run(accountId, sessionId);
+		const result = this.prepare('DELETE FROM sessions WHERE account_id = ? AND session_id = ?').run(
+			accountId,
+			sessionId
+		);
 		return result.changes > 0;
 	}
 
 	/** Ends every session of the account except `keep` (none when null). */
 	deleteOtherSessions(accountId: string, keep: string | null): void {
-		this.db
-			.prepare('DELETE FROM sessions WHERE account_id = ? AND session_id IS NOT ?')
-			.run(accountId, keep);
+		this.prepare('DELETE FROM sessions WHERE account_id = ? AND session_id IS NOT ?').run(
+			accountId,
+			keep
+		);
 	}
 
 	/**
@@ -283,38 +287,39 @@ export class AccountStore {
 		keepSession: string | null
 	): void {
 		this.db.transaction(() => {
-			this.db
-				.prepare(
-					`UPDATE accounts SET kdf_salt = ?, kdf_ops = ?, kdf_mem = ?, auth_hash = ?,
+			this.prepare(
+				`UPDATE accounts SET kdf_salt = ?, kdf_ops = ?, kdf_mem = ?, auth_hash = ?,
 						master_key_by_password = ? WHERE account_id = ?`
-				)
-				.run(
-					bytes(change.kdf.salt),
-					change.kdf.opsLimit,
-					change.kdf.memLimit,
-					change.authHash,
-					bytes(change.masterKeyByPassword),
-					accountId
-				);
+			).run(
+				bytes(change.kdf.salt),
+				change.kdf.opsLimit,
+				change.kdf.memLimit,
+				change.authHash,
+				bytes(change.masterKeyByPassword),
+				accountId
+			);
 			this.deleteOtherSessions(accountId, keepSession);
 		})();
 	}
 
 	/** Removes the account with its sessions and codes (ON DELETE CASCADE). */
 	deleteAccount(accountId: string): void {
-		this.db.prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId);
+		this.prepare('DELETE FROM accounts WHERE account_id = ?').run(accountId);
 	}
 
 	setPlan(accountId: string, plan: string, quotaBytes: number | null): void {
-		this.db
-			.prepare('UPDATE accounts SET plan = ?, quota_bytes = ? WHERE account_id = ?')
-			.run(plan, quotaBytes, accountId);
+		this.prepare('UPDATE accounts SET plan = ?, quota_bytes = ? WHERE account_id = ?').run(
+			plan,
+			quotaBytes,
+			accountId
+		);
 	}
 
 	setQuota(accountId: string, quotaBytes: number | null): void {
-		this.db
-			.prepare('UPDATE accounts SET quota_bytes = ? WHERE account_id = ?')
-			.run(quotaBytes, accountId);
+		this.prepare('UPDATE accounts SET quota_bytes = ? WHERE account_id = ?').run(
+			quotaBytes,
+			accountId
+		);
 	}
 
 	/**
@@ -322,19 +327,17 @@ export class AccountStore {
 	 * in the same transaction as the blob record it accounts for, so usage never drifts from it.
 	 */
 	addUsage(accountId: string, deltaBytes: number): void {
-		this.db
-			.prepare('UPDATE accounts SET usage_bytes = MAX(0, usage_bytes + ?) WHERE account_id = ?')
-			.run(deltaBytes, accountId);
+		this.prepare(
+			'UPDATE accounts SET usage_bytes = MAX(0, usage_bytes + ?) WHERE account_id = ?'
+		).run(deltaBytes, accountId);
 	}
 
 	/** A named relay secret of 32 random bytes, created on first use and kept in the database. */
 	secret(name: string): Buffer {
-		this.db
-			.prepare(
-				'INSERT INTO relay_secrets (name, secret, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'
-			)
-			.run(name, randomBytes(32), Date.now());
-		const row = this.db.prepare('SELECT secret FROM relay_secrets WHERE name = ?').get(name) as {
+		this.prepare(
+			'INSERT INTO relay_secrets (name, secret, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'
+		).run(name, randomBytes(32), Date.now());
+		const row = this.prepare('SELECT secret FROM relay_secrets WHERE name = ?').get(name) as {
 			secret: Buffer;
 		};
 		return row.secret;
