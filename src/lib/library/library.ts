@@ -1,17 +1,11 @@
 // The account's photo library: files imported into a private encrypted album, uploaded, and read back for display.
 
 import { AlbumModel, type AlbumPhoto, type NewPhoto, type PhotoRef } from '../albums';
-import {
-	encryptFile,
-	fileSubkeys,
-	fromBase64Url,
-	randomBytes,
-	toBase64Url,
-	type FileSubkeys
-} from '../crypto';
+import { encryptFile, fileSubkeys, randomBytes, toBase64Url } from '../crypto';
 import type { ImportedMedia } from '../media';
 import type { AlbumSync, SyncEngine } from '../sync/engine';
-import type { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
+import type { BlobCache, UploadQueue } from '../transfer';
+import type { LargePicture, PhotoReader, ReadOptions } from './photo-reader';
 
 /** Reads one file into what the library records (importMedia in the app, a stand-in in tests). */
 export type MediaReader = (file: Blob, options: { signal?: AbortSignal }) => Promise<ImportedMedia>;
@@ -19,7 +13,7 @@ export type MediaReader = (file: Blob, options: { signal?: AbortSignal }) => Pro
 export interface LibraryOptions {
 	engine: SyncEngine;
 	uploads: UploadQueue;
-	downloads: BlobDownloader;
+	reader: PhotoReader;
 	cache: BlobCache;
 	readMedia: MediaReader;
 	place: LibraryPlace;
@@ -63,14 +57,16 @@ const BLOB_ID_BYTES = 16;
  */
 export class Library {
 	private readonly listeners = new Set<LibraryListener>();
-	private readonly keys = new Map<string, Promise<FileSubkeys>>();
 	private photosById = new Map<string, PhotoRef>();
+
+	private readonly reader: PhotoReader;
 
 	private constructor(
 		private readonly options: LibraryOptions,
 		readonly album: AlbumSync,
 		readonly model: AlbumModel
 	) {
+		this.reader = options.reader;
 		this.reindex();
 	}
 
@@ -195,50 +191,18 @@ export class Library {
 	}
 
 	/** The decrypted thumbnail (cached on the device), or null for a format without one. */
-	async thumbnail(photoId: string, signal?: AbortSignal): Promise<Uint8Array | null> {
-		const ref = this.require(photoId);
-		if (!ref.blobs.thumb) return null;
-		const keys = await this.subkeys(ref);
-		return this.options.downloads.readBlobCached(ref.blobs.thumb, keys.thumbnail, {
-			kind: 'thumb',
-			...(signal ? { signal } : {})
-		});
+	thumbnail(photoId: string, signal?: AbortSignal): Promise<Uint8Array | null> {
+		return this.reader.thumbnail(this.require(photoId), signal);
 	}
 
-	/**
-	 * The picture to show large: the preview when there is one, else the original. Cached once
-	 * viewed, so it shows again offline.
-	 */
-	async large(
-		photoId: string,
-		options: { signal?: AbortSignal; onProgress?: (received: number, total: number | null) => void }
-	): Promise<{ bytes: Uint8Array; mime: string }> {
-		const ref = this.require(photoId);
-		const keys = await this.subkeys(ref);
-		const video = ref.mime.startsWith('video/');
-		if (ref.blobs.preview && !video) {
-			const bytes = await this.options.downloads.readBlobCached(ref.blobs.preview, keys.preview, {
-				...options,
-				kind: 'preview'
-			});
-			return { bytes, mime: 'image/jpeg' };
-		}
-		const bytes = await this.options.downloads.readBlobCached(ref.blobs.original, keys.original, {
-			...options,
-			kind: 'original'
-		});
-		return { bytes, mime: ref.mime };
+	/** The picture to show large (the preview, else the original); cached once viewed. */
+	large(photoId: string, options: ReadOptions = {}): Promise<LargePicture> {
+		return this.reader.large(this.require(photoId), options);
 	}
 
-	/** The original as a stream of plaintext (downloads; never cached whole in memory). */
-	async original(photoId: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-		const ref = this.require(photoId);
-		const keys = await this.subkeys(ref);
-		return this.options.downloads.downloadBlob(
-			ref.blobs.original,
-			keys.original,
-			signal ? { signal } : {}
-		);
+	/** The original as a stream of plaintext (downloads; never held whole in memory). */
+	original(photoId: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+		return this.reader.original(this.require(photoId), signal);
 	}
 
 	close(): void {
@@ -299,7 +263,7 @@ export class Library {
 		if (media.thumbhash) photo.thumbhash = toBase64Url(media.thumbhash);
 		if (media.exif) photo.exif = media.exif;
 		if (media.durationMs !== undefined) photo.durationMs = Math.round(media.durationMs);
-		this.keys.set(photo.id, Promise.resolve(keys));
+		this.reader.know(photo, keys);
 		return photo;
 	}
 
@@ -309,15 +273,6 @@ export class Library {
 			if (ref.contentHash) hashes.set(ref.contentHash, ref.id);
 		}
 		return hashes;
-	}
-
-	private subkeys(ref: PhotoRef): Promise<FileSubkeys> {
-		let keys = this.keys.get(ref.id);
-		if (!keys) {
-			keys = fileSubkeys(fromBase64Url(ref.fileKey));
-			this.keys.set(ref.id, keys);
-		}
-		return keys;
 	}
 
 	private require(photoId: string): PhotoRef {

@@ -8,12 +8,15 @@ import {
 	type ImportReport,
 	type LibraryPlace
 } from '../library/library';
+import { Albums, type AlbumSummary } from '../library/albums';
+import { PhotoReader } from '../library/photo-reader';
 import type { TesseraDB } from '../local/db';
 import { importMedia } from '../media';
 import { SyncEngine, browserTabs, type SocketLike } from '../sync/engine';
 import { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
 import { gridPhoto, pendingOriginals, transferFiles, type TransferFile } from './library-view';
-import type { GridPhoto, PhotoDetails, PhotoSource } from './photos/types';
+import { photoSource } from './photo-source';
+import type { GridPhoto, PhotoSource } from './photos/types';
 
 export type LibraryStatus = 'opening' | 'ready' | 'error';
 
@@ -30,7 +33,15 @@ export class LibraryState {
 	engine: SyncEngine | null = null;
 	readonly uploads: UploadQueue;
 	readonly downloads: BlobDownloader;
+	readonly reader: PhotoReader;
 	library: Library | null = null;
+	albums: Albums | null = null;
+	/** Albums other than the library, newest first; null until first listed. */
+	albumList = $state.raw<AlbumSummary[] | null>(null);
+	/** Bumped whenever any album changes (remote edits, or local ones through this state). */
+	albumRevision = $state(0);
+	private listing: Promise<void> | null = null;
+	private listAgain = false;
 	readonly source: PhotoSource;
 	private stopped = false;
 	private readonly cleanups: (() => void)[] = [];
@@ -43,7 +54,8 @@ export class LibraryState {
 		const cache = new BlobCache(db);
 		this.uploads = new UploadQueue({ db, token, cache });
 		this.downloads = new BlobDownloader({ db, token, cache });
-		this.source = this.makeSource();
+		this.reader = new PhotoReader(this.downloads);
+		this.source = photoSource((id) => this.library?.photo(id), this.reader);
 	}
 
 	/** Opens the library (creating it on first use, which needs the relay once). */
@@ -70,13 +82,20 @@ export class LibraryState {
 			const library = await Library.open({
 				engine,
 				uploads: this.uploads,
-				downloads: this.downloads,
+				reader: this.reader,
 				cache: new BlobCache(this.db),
 				readMedia: (file, options) => importMedia(file, options),
 				place: this.libraryPlace(engine)
 			});
 			if (this.stopped) return;
 			this.library = library;
+			this.albums = new Albums({
+				engine,
+				db: this.db,
+				identity: engine.identity,
+				library,
+				onChange: () => this.albumsChanged()
+			});
 			this.cleanups.push(library.subscribe(() => this.refreshPhotos()));
 			this.refreshPhotos();
 			this.status = 'ready';
@@ -108,6 +127,31 @@ export class LibraryState {
 
 	deleteForever(ids: readonly string[]): void {
 		this.library?.deleteForever(ids);
+	}
+
+	/** Lists the albums again (coalesced: one listing at a time, one more if asked meanwhile). */
+	refreshAlbums(): Promise<void> {
+		if (this.listing) {
+			this.listAgain = true;
+			return this.listing;
+		}
+		this.listing = (async () => {
+			try {
+				do {
+					this.listAgain = false;
+					if (this.albums) this.albumList = await this.albums.list();
+				} while (this.listAgain);
+			} finally {
+				this.listing = null;
+			}
+		})();
+		return this.listing;
+	}
+
+	/** After a local edit to an album (rename, photos added), so pages showing it redraw. */
+	albumsChanged(): void {
+		this.albumRevision += 1;
+		void this.refreshAlbums();
 	}
 
 	async stop(): Promise<void> {
@@ -142,57 +186,6 @@ export class LibraryState {
 	private refreshTransfers(): void {
 		this.transfers = transferFiles(this.uploads.snapshot().uploads, this.library?.photos() ?? []);
 		this.refreshPhotos();
-	}
-
-	private makeSource(): PhotoSource {
-		const library = () => {
-			if (!this.library) throw new Error('Your library is still opening.');
-			return this.library;
-		};
-		return {
-			thumbnail: async (id, signal) => {
-				const bytes = await library().thumbnail(id, signal);
-				if (!bytes) throw new Error('This format has no preview in this browser.');
-				return URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-			},
-			full: async (id, signal, onProgress) => {
-				const { bytes, mime } = await library().large(id, {
-					signal,
-					onProgress: (received, total) => onProgress?.(total ? received / total : 0)
-				});
-				const url = URL.createObjectURL(
-					new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime })
-				);
-				return { url, kind: mime.startsWith('video/') ? 'video' : 'image' };
-			},
-			details: async (id): Promise<PhotoDetails> => {
-				const ref = library().photo(id);
-				if (!ref) throw new Error('This photo is no longer in the library.');
-				return {
-					id,
-					filename: ref.filename,
-					mime: ref.mime,
-					size: ref.size,
-					width: ref.width,
-					height: ref.height,
-					takenAt: ref.takenAt,
-					...(ref.caption ? { caption: ref.caption } : {}),
-					...(ref.exif ? { exif: ref.exif } : {})
-				};
-			},
-			download: async (id) => {
-				const ref = library().photo(id);
-				if (!ref) throw new Error('This photo is no longer in the library.');
-				const stream = await library().original(id);
-				const blob = await new Response(stream).blob();
-				const url = URL.createObjectURL(new Blob([blob], { type: ref.mime }));
-				const link = document.createElement('a');
-				link.href = url;
-				link.download = ref.filename;
-				link.click();
-				setTimeout(() => URL.revokeObjectURL(url), 60_000);
-			}
-		};
 	}
 }
 

@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getSodium } from '../../../src/lib/crypto';
 import { Library, type MediaReader } from '../../../src/lib/library/library';
+import { PhotoReader } from '../../../src/lib/library/photo-reader';
 import type { ImportedMedia } from '../../../src/lib/media';
 import { BlobCache, BlobDownloader, UploadQueue } from '../../../src/lib/transfer';
 import { startTestRelay, type TestRelay } from '../helpers/relay';
@@ -88,7 +89,7 @@ async function openLibrary(name: string, account: SeededAccount = alice) {
 	const library = await Library.open({
 		engine: device.engine,
 		uploads,
-		downloads: new BlobDownloader({ ...endpoint, db: device.db, cache }),
+		reader: new PhotoReader(new BlobDownloader({ ...endpoint, db: device.db, cache })),
 		cache,
 		readMedia,
 		place: {

@@ -44,6 +44,11 @@ export class SyncEngine {
 		});
 	}
 
+	/** The device's account keys (what it signs and opens key boxes with). */
+	get identity(): AlbumIdentity {
+		return this.options.identity;
+	}
+
 	start(): void {
 		this.connection.start();
 	}
