@@ -28,9 +28,8 @@ export interface AlbumsOptions {
 
 /**
  * Albums hold copies of the library's PhotoRefs in the member's contrib doc: same file key and
- * blobs, so adding photos to an album uploads nothing. An album is created on the relay (its first
- * membership entry is sequenced there), so creating one needs the network; everything else works
- * offline and syncs later.
+ * blobs, so adding photos to an album uploads nothing. Everything works offline, creating an
+ * album included, and syncs later.
  */
 export class Albums {
 	private readonly events: AlbumSyncEvents;
@@ -60,9 +59,12 @@ export class Albums {
 		return this.options.engine.openAlbum(albumId, this.events);
 	}
 
-	/** Creates an album (needs the relay), names it and adds library photos to it. */
+	/**
+	 * Creates an album, names it and adds library photos to it, at once and offline too: the
+	 * album reaches the relay (before its edits) when the device is next online.
+	 */
 	async create(name: string, photoIds: readonly string[] = []): Promise<string> {
-		const { album } = await this.options.engine.createAlbum(this.events);
+		const { album } = await this.options.engine.createAlbum(this.events, { waitForRelay: false });
 		const model = await album.whenModel();
 		model.rename(name.trim());
 		if (photoIds.length > 0) this.addFromLibrary(model, photoIds);

@@ -1,7 +1,7 @@
 // The device's database (Dexie over IndexedDB): what this device keeps between visits.
 
 import Dexie, { type DexieOptions, type EntityTable, type Table } from 'dexie';
-import type { Envelope, Role, StreamItem } from '../protocol';
+import type { Envelope, Role, StreamItem, MembershipEntry } from '../protocol';
 
 /** Bytes sealed by the device key (AES-GCM 256): a fresh 12-byte IV and the ciphertext with tag. */
 export interface DeviceSealed {
@@ -52,6 +52,11 @@ export interface AlbumRecord {
 	role: Role | null;
 	epoch: number;
 	updatedAt: number;
+	/**
+	 * An album created on this device while offline: its signed genesis, not yet sequenced by the
+	 * relay. The album opens from it at once; the genesis is appended when a connection comes.
+	 */
+	pendingGenesis?: MembershipEntry;
 }
 
 /** A signed item of an album's log as the relay sequenced it: the source of truth on the device. */

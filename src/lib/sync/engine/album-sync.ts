@@ -14,7 +14,9 @@ import {
 	MembershipRuleError,
 	WsErrorCode,
 	canWriteDoc,
+	canonicalJson,
 	type Envelope,
+	type MembershipEntry,
 	type MembershipRuleCode,
 	type MembershipState,
 	type Role
@@ -204,6 +206,8 @@ export class AlbumSync implements AlbumFollower {
 	/** The epoch of the last snapshot seen per doc. */
 	private readonly snapshotEpochs = new Map<string, number>();
 	private uploading = 0;
+	/** Created on this device while offline: the genesis the relay has not sequenced yet. */
+	private pendingGenesis: MembershipEntry | null = null;
 	private readonly unsubscribers: (() => void)[] = [];
 	private readonly modelWaiters: ((model: AlbumModel) => void)[] = [];
 	private caughtUpWaiters: (() => void)[] = [];
@@ -347,6 +351,8 @@ export class AlbumSync implements AlbumFollower {
 		if (this.closed || this.failure) return;
 		// The queue first: lastSeq must include every frame already received.
 		this.enqueue(async () => {
+			// An album made offline goes on the relay first; a resend gets its first seq back.
+			if (this.pendingGenesis && !(await this.appendPendingGenesis(this.pendingGenesis))) return;
 			const since = this.lastSeq;
 			this.options.connection
 				.request({ t: 'subscribe', albumId: this.albumId, since })
@@ -364,12 +370,27 @@ export class AlbumSync implements AlbumFollower {
 		this.inFlight.clear();
 	}
 
+	/** False when the connection dropped meanwhile (the next onReady tries again). */
+	private async appendPendingGenesis(genesis: MembershipEntry): Promise<boolean> {
+		try {
+			await this.options.connection.request({ t: 'append-membership', entry: genesis });
+			return true;
+		} catch (error) {
+			if (error instanceof RelayRefusal)
+				this.fail('album-not-found', error, error.code as WsErrorCode);
+			return false;
+		}
+	}
+
 	// -------------------------------------------------------------------------------------------
 	// Opening from the device database
 
 	private async loadLocal(): Promise<void> {
 		const loaded = await this.local.load(this.clock.now());
 		this.lastSeq = loaded.record.lastSeq;
+		if (loaded.record.pendingGenesis && loaded.record.lastSeq === 0) {
+			this.pendingGenesis = loaded.record.pendingGenesis;
+		}
 		if (loaded.membership.length === 0) return;
 		const head = loaded.record.head;
 		try {
@@ -475,6 +496,10 @@ export class AlbumSync implements AlbumFollower {
 	}
 
 	private async onMembership(seq: number, entry: unknown): Promise<void> {
+		if (this.pendingGenesis && this.chain && this.isPendingGenesis(entry)) {
+			await this.confirmGenesis(seq);
+			return;
+		}
 		const before = this.chain;
 		try {
 			if (!this.chain) {
@@ -516,6 +541,29 @@ export class AlbumSync implements AlbumFollower {
 		this.flush();
 		this.maybeRotate();
 		this.maybeResnapshot();
+	}
+
+	/** The relay's copy of the genesis this device made: the same signed entry, byte for byte. */
+	private isPendingGenesis(entry: unknown): boolean {
+		return (
+			this.pendingGenesis !== null && canonicalJson(entry) === canonicalJson(this.pendingGenesis)
+		);
+	}
+
+	/** The album made offline is on the relay now, at `seq`: store it as any sequenced entry. */
+	private async confirmGenesis(seq: number): Promise<void> {
+		const chain = this.chain!;
+		this.pendingGenesis = null;
+		this.entrySeqs = [seq];
+		this.lastSeq = seq;
+		await this.local.commit(
+			seq,
+			{ type: 'membership', entry: chain.entries[0]! },
+			chain.state,
+			this.roleOf(chain.state),
+			this.clock.now()
+		);
+		this.emitChange();
 	}
 
 	private async onEnvelope(seq: number, envelope: Envelope): Promise<void> {

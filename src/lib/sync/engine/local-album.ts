@@ -2,7 +2,7 @@
 
 import type { AlbumRecord, DocStateRecord, EntryRecord, TesseraDB } from '../../local/db';
 import { openOnDevice, sealForDevice } from '../../local/vault';
-import type { MembershipState, StreamItem } from '../../protocol';
+import type { MembershipEntry, MembershipState, StreamItem } from '../../protocol';
 import { toBase64Url } from '../../crypto';
 
 /** docState is sealed for this purpose, so a sealed doc state cannot pass for another secret. */
@@ -51,6 +51,10 @@ export class LocalAlbum {
 			docCounters.set(row.docId, row.sinceSnapshot);
 		}
 		const membership: LoadedAlbum['membership'] = [];
+		// Created offline: the genesis stands in (at seq 0) until the relay sequences it.
+		if (record.pendingGenesis && record.lastSeq === 0) {
+			membership.push({ seq: 0, entry: record.pendingGenesis });
+		}
 		for (const row of entries) {
 			if (row.item.type === 'membership') {
 				membership.push({ seq: row.seq, entry: row.item.entry });
@@ -92,6 +96,23 @@ export class LocalAlbum {
 				epoch: state?.epoch ?? record?.epoch ?? 0,
 				updatedAt: now
 			});
+		});
+	}
+
+	/** Records an album created on this device and not yet on the relay (see AlbumRecord). */
+	async createPending(
+		genesis: MembershipEntry,
+		state: MembershipState,
+		now: number
+	): Promise<void> {
+		await this.db.albums.add({
+			albumId: this.albumId,
+			lastSeq: 0,
+			head: { index: state.head.index, hash: toBase64Url(state.head.hash) },
+			role: 'owner',
+			epoch: state.epoch,
+			updatedAt: now,
+			pendingGenesis: genesis
 		});
 	}
 

@@ -6,6 +6,7 @@ import { MembershipChain, type AlbumIdentity, type NewAlbum } from '../membershi
 import type { BackoffOptions } from './backoff';
 import { AlbumSync, type AlbumSyncEvents, type SnapshotPolicy } from './album-sync';
 import { systemClock, type Clock } from './clock';
+import { LocalAlbum } from './local-album';
 import { ConnectionLost, RelayConnection, type SocketFactory } from './relay-connection';
 import { soleTab, type TabCoordinator } from './tabs';
 
@@ -79,16 +80,23 @@ export class SyncEngine {
 	}
 
 	/**
-	 * Creates an album on the relay (its genesis must be sequenced before anyone can follow it, so
-	 * this needs the connection) and opens it.
+	 * Creates an album: on this device at once (it opens and takes edits offline), and on the relay
+	 * as soon as the connection allows (its genesis is appended before anything else of it is
+	 * sent). By default resolves once the relay has it; with `waitForRelay: false` at once.
 	 */
 	async createAlbum(
-		events: AlbumSyncEvents = {}
+		events: AlbumSyncEvents = {},
+		{ waitForRelay = true }: { waitForRelay?: boolean } = {}
 	): Promise<{ album: AlbumSync; created: NewAlbum }> {
 		const created = await MembershipChain.createAlbum(this.options.identity);
-		await this.appendMembership(created.genesis);
+		await new LocalAlbum(this.options.db, created.albumId).createPending(
+			created.genesis,
+			created.chain.state,
+			(this.options.clock ?? systemClock).now()
+		);
 		const album = await this.openAlbum(created.albumId, events);
 		await album.whenModel();
+		if (waitForRelay) await album.whenCaughtUp();
 		return { album, created };
 	}
 
