@@ -52,8 +52,8 @@ export function uniqueEmail(tag: string): string {
 }
 
 /** The newest email code sent to `email`, waiting for it to arrive in the relay's outbox. */
-export async function waitForEmailCode(email: string): Promise<string> {
-	const folder = path.join(E2E_DATA_DIR, 'outbox');
+export async function waitForEmailCode(email: string, dataDir = E2E_DATA_DIR): Promise<string> {
+	const folder = path.join(dataDir, 'outbox');
 	let code: string | undefined;
 	await expect
 		.poll(
@@ -83,13 +83,14 @@ export async function waitForEmailCode(email: string): Promise<string> {
  */
 export async function createAccountThroughApi(
 	baseURL: string,
-	email = uniqueEmail('e2e')
+	email = uniqueEmail('e2e'),
+	dataDir = E2E_DATA_DIR
 ): Promise<TestAccount> {
 	const password = 'violet anchor mosaic 71';
 	const api = new AccountApi({ baseUrl: baseURL });
 	const created = await createAccountKeys(password, { params: KDF_FLOOR });
 	await api.signUp({ email, ...created.signup });
-	const code = await waitForEmailCode(email);
+	const code = await waitForEmailCode(email, dataDir);
 	await api.verifySignUp({ email, code, device: { name: 'e2e set-up' } });
 	return { email, password, recoveryWords: created.recoveryWords };
 }
