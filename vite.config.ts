@@ -51,6 +51,9 @@ export default defineConfig({
 				start_url: '/',
 				scope: '/',
 				display: 'standalone',
+				// No display_override with window-controls-overlay: the app bar does not keep clear of
+				// the window's own buttons (titlebar-area-* insets), so they would cover its controls.
+				orientation: 'any',
 				theme_color: ground,
 				background_color: ground,
 				categories: ['photo'],
@@ -64,7 +67,43 @@ export default defineConfig({
 						purpose: 'maskable'
 					},
 					{ src: '/favicon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }
-				]
+				],
+				// Shown by the richer install dialogs; made by scripts/capture-screenshots.ts, not precached.
+				screenshots: [
+					{
+						src: '/screenshots/library-narrow.png',
+						sizes: '1080x1920',
+						type: 'image/png',
+						form_factor: 'narrow',
+						label: 'Your library on a phone: photos grouped by day, encrypted on the device'
+					},
+					{
+						src: '/screenshots/library-wide.png',
+						sizes: '1920x1080',
+						type: 'image/png',
+						form_factor: 'wide',
+						label: 'Your library on a computer: photos grouped by day, encrypted on the device'
+					}
+				],
+				shortcuts: [
+					{
+						name: 'Albums',
+						url: '/albums',
+						icons: [{ src: '/icons/icon-192.png', sizes: '192x192' }]
+					},
+					{
+						name: 'Sharing',
+						url: '/sharing',
+						icons: [{ src: '/icons/icon-192.png', sizes: '192x192' }]
+					}
+				],
+				// Photos and videos shared from other apps: static/share-target-sw.js answers this POST.
+				share_target: {
+					action: '/share-target',
+					method: 'POST',
+					enctype: 'multipart/form-data',
+					params: { files: [{ name: 'media', accept: ['image/*', 'video/*'] }] }
+				}
 			},
 			workbox: {
 				// Only the content-hashed build; index.html, the manifest and the icons are added with
@@ -80,7 +119,10 @@ export default defineConfig({
 				// No runtimeCaching: API responses and blobs never land in a cache.
 				clientsClaim: true,
 				skipWaiting: true,
-				cleanupOutdatedCaches: true
+				cleanupOutdatedCaches: true,
+				// The share target's fetch listener, loaded before workbox registers its routes. Workbox
+				// routes (the navigation fallback included) match GET only, so they never see its POST.
+				importScripts: ['share-target-sw.js']
 			},
 			kit: {
 				adapterFallback: 'index.html',

@@ -14,11 +14,15 @@ import type { TesseraDB } from '../local/db';
 import { importMedia } from '../media';
 import { SyncEngine, browserTabs, type SocketLike } from '../sync/engine';
 import { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
+import { askPersistentStorage } from './device-storage';
 import { gridPhoto, pendingOriginals, transferFiles, type TransferFile } from './library-view';
 import { photoSource } from './photo-source';
 import type { GridPhoto, PhotoSource } from './photos/types';
 
 export type LibraryStatus = 'opening' | 'ready' | 'error';
+
+/** How long album changes may keep coming before the album list is read again. */
+const RELIST_DELAY_MS = 250;
 
 export class LibraryState {
 	status = $state<LibraryStatus>('opening');
@@ -41,6 +45,7 @@ export class LibraryState {
 	/** Bumped whenever any album changes (remote edits, or local ones through this state). */
 	albumRevision = $state(0);
 	private listing: Promise<void> | null = null;
+	private relistTimer: ReturnType<typeof setTimeout> | null = null;
 	private listAgain = false;
 	readonly source: PhotoSource;
 	private stopped = false;
@@ -112,6 +117,8 @@ export class LibraryState {
 		this.importing = { read: 0, total: files.length, current: files[0]!.name };
 		try {
 			this.lastImport = await library.import(files, (progress) => (this.importing = progress));
+			// Once photos live on this device, ask the browser to keep them (once per device).
+			if (this.lastImport.imported.length > 0) void askPersistentStorage();
 		} finally {
 			this.importing = null;
 		}
@@ -151,11 +158,17 @@ export class LibraryState {
 	/** After a local edit to an album (rename, photos added), so pages showing it redraw. */
 	albumsChanged(): void {
 		this.albumRevision += 1;
-		void this.refreshAlbums();
+		// Remote edits and presence beacons come in bursts: list once they settle.
+		if (this.relistTimer !== null) return;
+		this.relistTimer = setTimeout(() => {
+			this.relistTimer = null;
+			void this.refreshAlbums();
+		}, RELIST_DELAY_MS);
 	}
 
 	async stop(): Promise<void> {
 		this.stopped = true;
+		if (this.relistTimer !== null) clearTimeout(this.relistTimer);
 		for (const cleanup of this.cleanups.splice(0)) cleanup();
 		this.library?.close();
 		await this.uploads.stop();
