@@ -229,7 +229,9 @@ async function capture(browser: Browser, baseURL: string, email: string, shot: S
 	// Every thumbnail in view decrypted and drawn, so no placeholder is photographed.
 	await page.waitForFunction(
 		() => {
-			const images = [...document.querySelectorAll<HTMLImageElement>('[data-testid="thumb-img"]')];
+			const images = Array.from(
+				document.querySelectorAll<HTMLImageElement>('[data-testid="thumb-img"]')
+			);
 			const inView = images.filter((image) => image.getBoundingClientRect().top < innerHeight);
 			return inView.length > 0 && inView.every((image) => image.complete && image.naturalWidth > 0);
 		},
