@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect, type Page } from '@playwright/test';
 import { insertExif } from '../fixtures/exif-writer';
 import { gradientPixel, makeJpeg } from '../fixtures/make-jpeg';
-import { E2E_DATA_DIR, logIn, test } from './helpers';
+import { createAccountThroughApi, E2E_DATA_DIR, logIn, test } from './helpers';
 
 const MARKER = 'TESSERA-MARKER';
 const PHOTOS = 20;
@@ -105,10 +105,11 @@ async function uploadsFinished(page: Page): Promise<void> {
 test('import photos and a video, browse them by date, read EXIF, and keep them offline', async ({
 	page,
 	context,
-	account
+	baseURL
 }) => {
 	test.setTimeout(180_000);
-	await logIn(page, account);
+	// Accounts of their own: the worker's shared account must keep an empty library for other specs.
+	await logIn(page, await createAccountThroughApi(baseURL!));
 	await expect(page.getByText('No photos yet')).toBeVisible({ timeout: 20_000 });
 
 	const tag = Date.now().toString(36);
@@ -169,10 +170,10 @@ test('import photos and a video, browse them by date, read EXIF, and keep them o
 
 test('a blob altered on the relay’s disk shows an error, never a broken picture (I5)', async ({
 	page,
-	account
+	baseURL
 }) => {
 	test.setTimeout(120_000);
-	await logIn(page, account);
+	await logIn(page, await createAccountThroughApi(baseURL!));
 	const blobsDir = path.join(E2E_DATA_DIR, 'blobs');
 	const before = new Set(await filesUnder(blobsDir).catch(() => [] as string[]));
 	const tag = `tamper-${Date.now().toString(36)}`;
@@ -211,4 +212,54 @@ test('a blob altered on the relay’s disk shows an error, never a broken pictur
 	await cell.first().click();
 	await expect(page.getByTestId('lightbox-error')).toBeVisible({ timeout: 30_000 });
 	await expect(page.getByRole('dialog').locator('img[src^="blob:"]')).toHaveCount(0);
+});
+
+test('download a selection as a ZIP, trash photos with undo, and restore them from the trash', async ({
+	page,
+	baseURL
+}) => {
+	test.setTimeout(120_000);
+	// The browser's save-file picker would wait for a person: fall back to a plain download.
+	await page.addInitScript(() => {
+		delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+	});
+	await logIn(page, await createAccountThroughApi(baseURL!));
+	const tag = `zip-${Date.now().toString(36)}`;
+	const files = photoFixtures(tag).slice(0, 3);
+	await importFiles(page, files);
+	const count = page.getByTestId('library-count');
+	await expect(count).toHaveText('3 photos and videos', { timeout: 60_000 });
+	await uploadsFinished(page);
+
+	// Select all (Ctrl+A in the grid) and download: one zip holding each original, byte for byte.
+	await page.getByTestId('grid-cell').first().focus();
+	await page.keyboard.press('Control+a');
+	await expect(page.getByTestId('selection-bar')).toContainText('3');
+	const downloading = page.waitForEvent('download');
+	await page.getByTestId('selection-bar').getByRole('button', { name: 'Download' }).click();
+	const zip = await readFile((await (await downloading).path())!);
+	for (const file of files) {
+		expect(zip.includes(Buffer.from(file.name)), `${file.name} in the zip`).toBe(true);
+		// Stored, not deflated: each original's bytes appear whole.
+		expect(zip.includes(file.buffer), `${file.name}'s bytes in the zip`).toBe(true);
+	}
+
+	// Trash one, undo; trash it again and restore it from the trash page.
+	await page.keyboard.press('Escape');
+	await page.getByTestId('grid-cell').first().focus();
+	await page.keyboard.press('Space');
+	await page.getByTestId('selection-bar').getByRole('button', { name: 'Delete' }).click();
+	await expect(count).toHaveText('2 photos and videos');
+	await page.getByTestId('trash-notice').getByRole('button', { name: 'Undo' }).click();
+	await expect(count).toHaveText('3 photos and videos');
+	await page.getByTestId('grid-cell').first().focus();
+	await page.keyboard.press('Space');
+	await page.getByTestId('selection-bar').getByRole('button', { name: 'Delete' }).click();
+	await expect(count).toHaveText('2 photos and videos');
+	await page.getByTestId('trash-link').click();
+	await expect(page.getByTestId('trash-count')).toHaveText('1 in the trash');
+	await page.getByTestId('restore-button').click();
+	await expect(page.getByText('The trash is empty')).toBeVisible();
+	await page.goBack();
+	await expect(count).toHaveText('3 photos and videos');
 });
