@@ -96,7 +96,7 @@ test('Settings shows libsodium ready: its WebAssembly runs under the CSP', async
 	await expect(page.getByText(/^Tessera \d+\.\d+\.\d+/)).toBeVisible();
 });
 
-test('the first load does not carry libsodium; Settings fetches it on demand', async ({
+test('libsodium is never in the first bundle: one lazy chunk, fetched once the library opens', async ({
 	browser,
 	account
 }) => {
@@ -108,17 +108,21 @@ test('the first load does not carry libsodium; Settings fetches it on demand', a
 	page.on('response', (response) => {
 		if (response.request().resourceType() === 'script') scripts.push(response.text());
 	});
-	const libsodiumChunks = async () =>
-		(await Promise.all(scripts)).filter((source) =>
-			source.includes('crypto_aead_xchacha20poly1305_ietf')
-		).length;
+	const isLibsodium = (source: string) => source.includes('crypto_aead_xchacha20poly1305_ietf');
+	const libsodiumChunks = async () => (await Promise.all(scripts)).filter(isLibsodium).length;
 
-	// A logged-in reload: the session comes back from the vault without loading libsodium.
+	// The document's own bundle (what it preloads before any code runs) carries no libsodium.
 	await page.goto('/');
+	const preloads = await page
+		.locator('link[rel="modulepreload"]')
+		.evaluateAll((links) => links.map((link) => (link as HTMLLinkElement).href));
+	expect(preloads.length).toBeGreaterThan(0);
+	for (const href of preloads) {
+		expect(isLibsodium(await (await page.request.get(href)).text()), href).toBe(false);
+	}
+	// Opening the library (keys, the album stream) loads it on demand, as one chunk, once.
 	await expect(page.getByText('No photos yet')).toBeVisible();
-	expect(scripts.length).toBeGreaterThan(0);
-	expect(await libsodiumChunks()).toBe(0);
-
+	await expect.poll(libsodiumChunks).toBe(1);
 	await page.getByRole('link', { name: 'Settings' }).click();
 	await expect(page.getByText(/libsodium \d+\.\d+\.\d+ ready/)).toBeVisible();
 	expect(await libsodiumChunks()).toBe(1);
