@@ -58,6 +58,8 @@ const BLOB_ID_BYTES = 16;
 export class Library {
 	private readonly listeners = new Set<LibraryListener>();
 	private photosById = new Map<string, PhotoRef>();
+	private shown: readonly AlbumPhoto[] = [];
+	private inTrash: readonly AlbumPhoto[] = [];
 
 	private readonly reader: PhotoReader;
 
@@ -111,13 +113,13 @@ export class Library {
 	}
 
 	/** Photos in the library (not in the trash), newest first. */
-	photos(): AlbumPhoto[] {
-		return this.model.view().reverse();
+	photos(): readonly AlbumPhoto[] {
+		return this.shown;
 	}
 
 	/** Photos in the trash, newest first. */
-	trashed(): AlbumPhoto[] {
-		return this.model.hiddenPhotos().reverse();
+	trashed(): readonly AlbumPhoto[] {
+		return this.inTrash;
 	}
 
 	photo(photoId: string): PhotoRef | undefined {
@@ -269,7 +271,7 @@ export class Library {
 
 	private contentHashes(): Map<string, string> {
 		const hashes = new Map<string, string>();
-		for (const { ref } of [...this.model.view(), ...this.model.hiddenPhotos()]) {
+		for (const { ref } of [...this.shown, ...this.inTrash]) {
 			if (ref.contentHash) hashes.set(ref.contentHash, ref.id);
 		}
 		return hashes;
@@ -281,10 +283,13 @@ export class Library {
 		return ref;
 	}
 
+	/** Reads the album once per change: the view, the trash and the index by id. */
 	private reindex(): void {
+		this.shown = this.model.view().reverse();
+		this.inTrash = this.model.hiddenPhotos().reverse();
 		const byId = new Map<string, PhotoRef>();
-		for (const { ref } of this.model.view()) byId.set(ref.id, ref);
-		for (const { ref } of this.model.hiddenPhotos()) byId.set(ref.id, ref);
+		for (const { ref } of this.shown) byId.set(ref.id, ref);
+		for (const { ref } of this.inTrash) byId.set(ref.id, ref);
 		this.photosById = byId;
 	}
 

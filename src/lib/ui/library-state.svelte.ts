@@ -21,6 +21,9 @@ import type { GridPhoto, PhotoSource } from './photos/types';
 
 export type LibraryStatus = 'opening' | 'ready' | 'error';
 
+/** How often upload progress reaches the transfer panel and the grid. */
+const TRANSFER_REFRESH_MS = 200;
+
 /** How long album changes may keep coming before the album list is read again. */
 const RELIST_DELAY_MS = 250;
 
@@ -46,6 +49,7 @@ export class LibraryState {
 	albumRevision = $state(0);
 	private listing: Promise<void> | null = null;
 	private relistTimer: ReturnType<typeof setTimeout> | null = null;
+	private transferTimer: ReturnType<typeof setTimeout> | null = null;
 	private listAgain = false;
 	readonly source: PhotoSource;
 	private stopped = false;
@@ -169,6 +173,7 @@ export class LibraryState {
 	async stop(): Promise<void> {
 		this.stopped = true;
 		if (this.relistTimer !== null) clearTimeout(this.relistTimer);
+		if (this.transferTimer !== null) clearTimeout(this.transferTimer);
 		for (const cleanup of this.cleanups.splice(0)) cleanup();
 		this.library?.close();
 		await this.uploads.stop();
@@ -196,9 +201,15 @@ export class LibraryState {
 		this.trashed = library.trashed().map((photo) => gridPhoto(photo, pending));
 	}
 
+	/** Upload progress comes many times a second: the panel and grid follow it a few times a second. */
 	private refreshTransfers(): void {
-		this.transfers = transferFiles(this.uploads.snapshot().uploads, this.library?.photos() ?? []);
-		this.refreshPhotos();
+		if (this.transferTimer !== null) return;
+		this.transferTimer = setTimeout(() => {
+			this.transferTimer = null;
+			if (this.stopped) return;
+			this.transfers = transferFiles(this.uploads.snapshot().uploads, this.library?.photos() ?? []);
+			this.refreshPhotos();
+		}, TRANSFER_REFRESH_MS);
 	}
 }
 
