@@ -1,6 +1,6 @@
 // The upload queue: files encrypted on the fly and sent with tus, persisted in Dexie so they resume after a reload.
 
-import { DetailedError, Upload, type HttpStack, type UploadOptions } from 'tus-js-client';
+import type { DetailedError, HttpStack, Upload, UploadOptions } from 'tus-js-client';
 import {
 	CryptoError,
 	createStreamHeader,
@@ -257,6 +257,7 @@ export class UploadQueue {
 			const record = await this.#db.uploads.get(id);
 			if (record?.uploadUrl && record.state !== 'done') {
 				try {
+					const { Upload } = await loadTus();
 					await Upload.terminate(record.uploadUrl, this.#tusRequestOptions([]));
 				} catch {
 					// Unreachable relay: the incomplete upload expires there within 24 h anyway.
@@ -388,8 +389,13 @@ export class UploadQueue {
 		}
 	}
 
-	#transmit(record: UploadRecord, source: EncryptedFileSource, running: Running): Promise<Outcome> {
+	async #transmit(
+		record: UploadRecord,
+		source: EncryptedFileSource,
+		running: Running
+	): Promise<Outcome> {
 		const base = this.#options.baseUrl ?? '';
+		const { Upload } = await loadTus();
 		return new Promise<Outcome>((resolve, reject) => {
 			running.interrupt = () => resolve('interrupted');
 			const options: UploadOptions = {
@@ -681,6 +687,21 @@ function isLocalError(error: unknown): boolean {
  * mismatch: tus-js-client asks for the offset again). Never a 4xx that will not change by waiting,
  * nor a POST 409 (the blob id is taken), nor an error raised on this device.
  */
+/**
+ * tus-js-client loads with the first upload, not with the page: the Library opens without it (it is
+ * a fifth of the page's initial JavaScript).
+ */
+let tus: typeof import('tus-js-client') | null = null;
+async function loadTus(): Promise<typeof import('tus-js-client')> {
+	tus ??= await import('tus-js-client');
+	return tus;
+}
+
+/** An error from tus-js-client (only possible once it is loaded). */
+function isDetailedError(error: unknown): error is DetailedError {
+	return tus !== null && error instanceof tus.DetailedError;
+}
+
 function shouldRetry(error: DetailedError): boolean {
 	if (isLocalError(error.causingError)) return false;
 	const status = error.originalResponse?.getStatus() ?? 0;
@@ -690,7 +711,7 @@ function shouldRetry(error: DetailedError): boolean {
 
 /** The Location of the relay's own upload of this blob, from a POST 409 upload-in-progress. */
 function uploadInProgressAt(error: unknown): string | null {
-	if (!(error instanceof DetailedError)) return null;
+	if (!isDetailedError(error)) return null;
 	const response = error.originalResponse;
 	if (!response || response.getStatus() !== 409) return null;
 	if (error.originalRequest?.getMethod() !== 'POST') return null;
@@ -701,7 +722,7 @@ function uploadInProgressAt(error: unknown): string | null {
 
 /** A PATCH answered 404 or 410: the upload is gone from the relay (expired, cancelled or finished). */
 function uploadVanished(error: unknown): boolean {
-	if (!(error instanceof DetailedError)) return false;
+	if (!isDetailedError(error)) return false;
 	const status = error.originalResponse?.getStatus();
 	return error.originalRequest?.getMethod() === 'PATCH' && (status === 404 || status === 410);
 }
@@ -709,7 +730,7 @@ function uploadVanished(error: unknown): boolean {
 /** A failure as the typed error the UI shows. */
 export function toTransferError(error: unknown): TransferError {
 	if (error instanceof TransferError) return error;
-	if (error instanceof DetailedError) {
+	if (isDetailedError(error)) {
 		const cause = error.causingError;
 		if (cause && isLocalError(cause)) return toTransferError(cause);
 		const response = error.originalResponse;
