@@ -141,3 +141,62 @@ test('an unknown album id says so and leads back to the albums', async ({ page, 
 	await page.getByRole('link', { name: 'Back to albums' }).click();
 	await expect(page).toHaveURL(/\/albums$/);
 });
+
+test('an album kept on this device opens whole offline, photos never viewed included', async ({
+	page,
+	context,
+	baseURL
+}) => {
+	test.setTimeout(120_000);
+	await logIn(page, await createAccountThroughApi(baseURL!));
+	await expect(page.getByText('No photos yet')).toBeVisible({ timeout: 20_000 });
+	await page
+		.locator('input[type="file"]')
+		.first()
+		.setInputFiles(photos(`keep-${Date.now().toString(36)}`));
+	await expect(page.getByTestId('import-report')).toContainText('3 photos added', {
+		timeout: 60_000
+	});
+	await expect(page.locator('[data-testid="grid-cell"][aria-label*="uploading"]')).toHaveCount(0, {
+		timeout: 60_000
+	});
+
+	// An album made from all three, then kept on this device.
+	await page.getByTestId('grid-cell').first().focus();
+	await page.keyboard.press('Control+a');
+	await page.getByTestId('selection-bar').getByRole('button', { name: 'Add to album' }).click();
+	await page.getByRole('button', { name: /New album/ }).click();
+	await page.getByTestId('new-album-name').fill('Kept');
+	await page.keyboard.press('Enter');
+	await nav(page).getByRole('link', { name: 'Albums' }).click();
+	await page.getByTestId('album-card').filter({ hasText: 'Kept' }).click();
+	await expect(page.getByTestId('album-count')).toHaveText('3 photos');
+	const albumUrl = page.url();
+	// Forget everything this device cached so far: only keeping may bring the originals back.
+	await page.evaluate(
+		() =>
+			new Promise<void>((resolve, reject) => {
+				const open = indexedDB.open('tessera');
+				open.onsuccess = () => {
+					const tx = open.result.transaction('blobs', 'readwrite');
+					tx.objectStore('blobs').clear();
+					tx.oncomplete = () => resolve();
+					tx.onerror = () => reject(tx.error);
+				};
+				open.onerror = () => reject(open.error);
+			})
+	);
+	await page.getByTestId('keep-button').click();
+	await expect(page.getByTestId('kept-status')).toBeVisible({ timeout: 60_000 });
+
+	await context.setOffline(true);
+	await page.goto(albumUrl);
+	await expect(page.getByTestId('album-count')).toHaveText('3 photos', { timeout: 30_000 });
+	for (let i = 0; i < 3; i++) {
+		await page.getByTestId('grid-cell').nth(i).click();
+		await expect(page.getByTestId('lightbox-image')).toBeVisible({ timeout: 20_000 });
+		await expect(page.getByTestId('lightbox-error')).toHaveCount(0);
+		await page.keyboard.press('Escape');
+	}
+	await context.setOffline(false);
+});

@@ -2,7 +2,7 @@
 
 import type { PhotoRef } from '../albums';
 import { fileSubkeys, fromBase64Url, type FileSubkeys } from '../crypto';
-import type { BlobDownloader } from '../transfer';
+import type { BlobCache, BlobDownloader } from '../transfer';
 
 export interface LargePicture {
 	bytes: Uint8Array;
@@ -23,7 +23,39 @@ export class PhotoReader {
 	/** File keys expanded once per file (three BLAKE2b calls each). */
 	private readonly keys = new Map<string, Promise<FileSubkeys>>();
 
-	constructor(private readonly downloads: BlobDownloader) {}
+	constructor(
+		private readonly downloads: BlobDownloader,
+		private readonly cache: BlobCache | null = null
+	) {}
+
+	/**
+	 * Keeps the photo's thumbnail and original on this device for `albumId` (downloading what is
+	 * not cached yet), so the album shows whole offline; see BlobCache.keep.
+	 */
+	async keep(ref: PhotoRef, albumId: string, options: ReadOptions = {}): Promise<void> {
+		const cache = this.cache;
+		if (!cache) throw new Error('This device keeps no photos.');
+		const keys = await this.subkeys(ref);
+		const blobs: [string, Uint8Array, 'thumb' | 'original'][] = [
+			[ref.blobs.original, keys.original, 'original']
+		];
+		if (ref.blobs.thumb) blobs.unshift([ref.blobs.thumb, keys.thumbnail, 'thumb']);
+		for (const [blobId, key, kind] of blobs) {
+			if (await cache.keep(blobId, albumId)) continue;
+			await this.downloads.readBlobCached(blobId, key, { ...options, kind });
+			await cache.keep(blobId, albumId);
+		}
+	}
+
+	/** Whether the photo's original is kept on this device. */
+	isKept(ref: PhotoRef): Promise<boolean> {
+		return this.cache ? this.cache.isKept(ref.blobs.original) : Promise.resolve(false);
+	}
+
+	/** Lets go of everything kept for the album. */
+	async release(albumId: string): Promise<void> {
+		await this.cache?.release(albumId);
+	}
 
 	/** The decrypted thumbnail, or null for a format the importing browser could not render. */
 	async thumbnail(ref: PhotoRef, signal?: AbortSignal): Promise<Uint8Array | null> {

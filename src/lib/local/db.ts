@@ -139,6 +139,8 @@ export interface BlobCacheRecord {
 	bytes: Blob;
 	size: number;
 	lastUsedAt: number;
+	/** Albums the user keeps on this device that hold this blob: never evicted while any does. */
+	keptFor?: string[];
 }
 
 export const DEFAULT_DEVICE_DATABASE = 'tessera';

@@ -66,15 +66,50 @@ export class BlobCache {
 	async put(blobId: string, kind: BlobKind, ciphertext: Uint8Array): Promise<void> {
 		const budget = budgetOf(kind);
 		if (ciphertext.length > this.#limits[budget]) return;
+		const keptFor = (await this.#db.blobs.get(blobId))?.keptFor;
 		const record: BlobCacheRecord = {
 			blobId,
 			kind,
 			bytes: new Blob([ciphertext as Uint8Array<ArrayBuffer>]),
 			size: ciphertext.length,
-			lastUsedAt: this.#now()
+			lastUsedAt: this.#now(),
+			...(keptFor?.length ? { keptFor } : {})
 		};
 		await this.#db.blobs.put(record);
 		await this.#evict(budget, blobId);
+	}
+
+	/**
+	 * Keeps a cached blob on the device for an album ("Keep this album on this device"): it is
+	 * left out of the budgets and never evicted until every album keeping it lets go. False when
+	 * the blob is not cached (fetch it first).
+	 */
+	async keep(blobId: string, albumId: string): Promise<boolean> {
+		return this.#db.transaction('rw', this.#db.blobs, async () => {
+			const record = await this.#db.blobs.get(blobId);
+			if (!record) return false;
+			const keptFor = new Set(record.keptFor ?? []);
+			keptFor.add(albumId);
+			await this.#db.blobs.update(blobId, { keptFor: [...keptFor] });
+			return true;
+		});
+	}
+
+	/** The album no longer keeps its blobs here: they go back to the budgets (and may be evicted). */
+	async release(albumId: string): Promise<void> {
+		await this.#db.transaction('rw', this.#db.blobs, async () => {
+			await this.#db.blobs
+				.filter((record) => record.keptFor?.includes(albumId) ?? false)
+				.modify((record) => {
+					record.keptFor = record.keptFor!.filter((id) => id !== albumId);
+					if (record.keptFor.length === 0) delete record.keptFor;
+				});
+		});
+	}
+
+	/** Whether the blob is cached and kept for some album. */
+	async isKept(blobId: string): Promise<boolean> {
+		return ((await this.#db.blobs.get(blobId))?.keptFor?.length ?? 0) > 0;
 	}
 
 	async delete(blobId: string): Promise<void> {
@@ -96,7 +131,11 @@ export class BlobCache {
 			await this.#db.blobs
 				.where('[kind+lastUsedAt]')
 				.between([kind, -Infinity], [kind, Infinity])
-				.each((r) => void rows.push({ blobId: r.blobId, size: r.size, lastUsedAt: r.lastUsedAt }));
+				.each((r) => {
+					// Kept blobs are the user's explicit choice: outside the budget, never evicted.
+					if (!r.keptFor?.length)
+						rows.push({ blobId: r.blobId, size: r.size, lastUsedAt: r.lastUsedAt });
+				});
 		}
 		let total = rows.reduce((sum, r) => sum + r.size, 0);
 		if (total <= this.#limits[budget]) return;

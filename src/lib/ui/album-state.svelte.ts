@@ -254,6 +254,62 @@ export class AlbumState {
 		this.poll(POLL_OPEN_MS);
 	}
 
+	// Keep this album on this device ----------------------------------------------------------------
+
+	/** Whether the user asked to keep this album's originals on this device. */
+	kept = $state(false);
+	/** Progress while originals download for keeping. */
+	keeping = $state.raw<{ done: number; total: number; failed: number } | null>(null);
+	keepProblem = $state<string | null>(null);
+
+	private get keptKey(): string {
+		return `tessera/kept/${this.albumId}`;
+	}
+
+	/** Reads the choice made on this device, and fetches what arrived since (new photos). */
+	resumeKeeping(): void {
+		this.kept = localStorage.getItem(this.keptKey) === '1';
+		if (this.kept) void this.keepOnDevice();
+	}
+
+	/**
+	 * Downloads every original (and thumbnail) of the album and keeps them out of the cache's
+	 * eviction, so the whole album shows offline; photos added later are fetched when it opens.
+	 */
+	async keepOnDevice(): Promise<void> {
+		if (this.keeping) return;
+		localStorage.setItem(this.keptKey, '1');
+		this.kept = true;
+		this.keepProblem = null;
+		const refs = this.entries.map((entry) => entry.ref);
+		const progress = { done: 0, total: refs.length, failed: 0 };
+		this.keeping = { ...progress };
+		let lastError: unknown = null;
+		for (const ref of refs) {
+			if (this.closed || !this.kept) break;
+			try {
+				await this.libraryState.reader.keep(ref, this.albumId);
+			} catch (error) {
+				progress.failed += 1;
+				lastError = error;
+			}
+			progress.done += 1;
+			this.keeping = { ...progress };
+		}
+		this.keeping = null;
+		if (progress.failed > 0) {
+			this.keepProblem = `${progress.failed} of ${progress.total} could not be kept on this device: ${messageOf(lastError, 'they could not be downloaded')}.`;
+		}
+	}
+
+	/** Lets go of the album's kept originals (they stay until the cache needs the space). */
+	async stopKeeping(): Promise<void> {
+		localStorage.removeItem(this.keptKey);
+		this.kept = false;
+		this.keepProblem = null;
+		await this.libraryState.reader.release(this.albumId);
+	}
+
 	close(): void {
 		this.closed = true;
 		if (this.timer !== null) clearInterval(this.timer);

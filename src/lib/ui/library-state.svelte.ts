@@ -63,7 +63,7 @@ export class LibraryState {
 		const cache = new BlobCache(db);
 		this.uploads = new UploadQueue({ db, token, cache });
 		this.downloads = new BlobDownloader({ db, token, cache });
-		this.reader = new PhotoReader(this.downloads);
+		this.reader = new PhotoReader(this.downloads, cache);
 		this.source = photoSource((id) => this.library?.photo(id), this.reader);
 	}
 
