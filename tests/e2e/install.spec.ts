@@ -108,6 +108,34 @@ test('a photo shared into Tessera is kept by the service worker and lands in the
 	// The library imports what was shared, and drops ?shared=1 so a reload does not share again.
 	await expect(page.getByTestId('library-count')).toHaveText('1 photo', { timeout: 30_000 });
 	await expect(page).toHaveURL((url) => url.pathname === '/' && !url.searchParams.has('shared'));
+	// The edit is stored once the relay has it and this device kept its copy (the outbox empties
+	// and the library's contrib doc holds an entry); an edit is written after it is sealed, so a
+	// reload in the first instants could still lose it.
+	await expect
+		.poll(
+			() =>
+				page.evaluate(
+					() =>
+						new Promise<boolean>((resolve, reject) => {
+							const open = indexedDB.open('tessera');
+							open.onerror = () => reject(open.error);
+							open.onsuccess = () => {
+								const tx = open.result.transaction(['outbox', 'entries'], 'readonly');
+								const outbox = tx.objectStore('outbox').count();
+								const entries = tx.objectStore('entries').getAll();
+								tx.oncomplete = () =>
+									resolve(
+										outbox.result === 0 &&
+											(entries.result as { docId: string }[]).some((row) =>
+												row.docId.startsWith('contrib:')
+											)
+									);
+							};
+						})
+				),
+			{ timeout: 20_000 }
+		)
+		.toBe(true);
 	await page.reload();
 	await expect(page.getByTestId('library-count')).toHaveText('1 photo', { timeout: 20_000 });
 });

@@ -315,6 +315,19 @@ export class AccountSession {
 			await db.session.clear();
 			await db.deviceKey.clear();
 		});
+		// Everything of the account this device held goes too: files waiting to upload are the
+		// user's plaintext, and the rest was sealed under the device key just wiped.
+		await db.transaction(
+			'rw',
+			[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox],
+			async () => {
+				await Promise.all(
+					[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox].map((table) =>
+						table.clear()
+					)
+				);
+			}
+		);
 		const keys = this.#current?.keys;
 		if (keys) {
 			keys.masterKey.fill(0);
