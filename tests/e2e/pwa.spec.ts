@@ -50,6 +50,8 @@ test('with the network off, a reload still shows the app and its places work', a
 	expect(policy).toBeTruthy();
 	await logIn(page, account);
 	await loadUnderServiceWorker(page);
+	// The library is set up on this device (once, online) before the network goes.
+	await expect(page.getByText('No photos yet')).toBeVisible({ timeout: 20_000 });
 
 	await context.setOffline(true);
 	// The service worker's own fetches must be cut too, or "offline" would prove nothing.
