@@ -143,3 +143,19 @@ export function formatTable(figures: readonly Figure[]): string {
 			.trimEnd();
 	return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/** A small seeded PRNG (mulberry32) giving bytes, for reproducible photos and keys. */
+export function seededBytes(seed: number): (length: number) => Uint8Array {
+	let state = seed >>> 0;
+	return (length) => {
+		const bytes = new Uint8Array(length);
+		for (let i = 0; i < length; i++) {
+			state = (state + 0x6d2b79f5) >>> 0;
+			let t = state;
+			t = Math.imul(t ^ (t >>> 15), t | 1);
+			t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+			bytes[i] = (t ^ (t >>> 14)) & 0xff;
+		}
+		return bytes;
+	};
+}

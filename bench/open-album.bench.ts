@@ -24,28 +24,12 @@ import {
 	type AlbumIdentity
 } from '../src/lib/sync';
 import { LocalAlbum, Outbox, SyncEngine } from '../src/lib/sync/engine';
-import { defineBenchmark, figure, measure, median, type Figure } from './lib';
+import { defineBenchmark, figure, measure, median, seededBytes, type Figure } from './lib';
 
 /** Updates stored after the compacted state: half add a photo, half caption an existing one. */
 const LATER_UPDATES = 1000;
 /** Photos per import transaction while building the snapshot, as a large import would batch them. */
 const IMPORT_BATCH = 1000;
-
-/** A small seeded PRNG (mulberry32) for reproducible photos and keys. */
-function seededBytes(seed: number): (length: number) => Uint8Array {
-	let state = seed >>> 0;
-	return (length) => {
-		const bytes = new Uint8Array(length);
-		for (let i = 0; i < length; i++) {
-			state = (state + 0x6d2b79f5) >>> 0;
-			let t = state;
-			t = Math.imul(t ^ (t >>> 15), t | 1);
-			t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-			bytes[i] = (t ^ (t >>> 14)) & 0xff;
-		}
-		return bytes;
-	};
-}
 
 async function identityFrom(random: (length: number) => Uint8Array): Promise<AlbumIdentity> {
 	return {

@@ -4,14 +4,17 @@ import * as Y from 'yjs';
 import { deriveDocKey } from '../src/lib/crypto';
 import type { Envelope } from '../src/lib/protocol';
 import { MembershipChain, openEnvelope, sealEnvelope } from '../src/lib/sync';
-import path from 'node:path';
 import {
 	seedAccounts,
 	StreamClient,
 	type SeededAccount
 } from '../tests/integration/helpers/stream';
-import { makeTempDir, removeTempDir } from '../tests/integration/helpers/temp';
-import { startChildServer, type ChildServer } from './baselines/child';
+import {
+	startChildRelay,
+	startChildServer,
+	type ChildRelay,
+	type ChildServer
+} from './baselines/child';
 import { connectYClient, type YClient } from './baselines/y-websocket';
 import { defineBenchmark, figure, median, type Figure } from './lib';
 
@@ -143,38 +146,8 @@ function countIncoming(device: Device, onDelivered: () => void) {
 	});
 }
 
-/** The relay as production runs it: its own process (node relay/src/main.ts), a fresh DATA_DIR. */
-interface ChildRelay {
-	url: string;
-	dataDir: string;
-	stop(): Promise<void>;
-}
-
-async function startRelay(): Promise<ChildRelay> {
-	const root = await makeTempDir('tessera-bench-sync');
-	const dataDir = path.join(root, 'data');
-	let server: ChildServer;
-	try {
-		server = await startChildServer('relay/src/main.ts', {
-			PORT: '0',
-			HOST: '127.0.0.1',
-			// info: the "listening" line carries the URL; nothing per frame is logged at this level.
-			LOG_LEVEL: 'info',
-			DATA_DIR: dataDir,
-			APP_DIR: path.join(root, 'no-app')
-		});
-	} catch (error) {
-		await removeTempDir(root);
-		throw error;
-	}
-	return {
-		url: server.url,
-		dataDir,
-		async stop() {
-			await server.stop();
-			await removeTempDir(root);
-		}
-	};
+function startRelay(): Promise<ChildRelay> {
+	return startChildRelay('tessera-bench-sync');
 }
 
 /** The y-websocket baseline server, in its own process too. */

@@ -9,8 +9,7 @@ import { getSodium, randomBytes, randomKey, toBase64Url } from '../src/lib/crypt
 import { openDeviceDatabase } from '../src/lib/local/db';
 import { DEFAULT_UPLOAD_CONCURRENCY, UPLOAD_REQUEST_BYTES, UploadQueue } from '../src/lib/transfer';
 import { seedAccount } from '../tests/integration/helpers/stream';
-import { makeTempDir, removeTempDir } from '../tests/integration/helpers/temp';
-import { startChildServer, type ChildServer } from './baselines/child';
+import { startChildRelay } from './baselines/child';
 import {
 	defineBenchmark,
 	figure,
@@ -55,30 +54,9 @@ interface BenchRelay {
 
 /** The relay as production runs it: its own process, a fresh DATA_DIR, one seeded account. */
 async function startRelay(): Promise<BenchRelay> {
-	const root = await makeTempDir('tessera-bench-upload');
-	const dataDir = path.join(root, 'data');
-	let server: ChildServer;
-	try {
-		server = await startChildServer('relay/src/main.ts', {
-			PORT: '0',
-			HOST: '127.0.0.1',
-			LOG_LEVEL: 'info',
-			DATA_DIR: dataDir,
-			APP_DIR: path.join(root, 'no-app')
-		});
-	} catch (error) {
-		await removeTempDir(root);
-		throw error;
-	}
-	const account = await seedAccount(dataDir, 'bench-uploader');
-	return {
-		url: server.url,
-		token: account.token,
-		async stop() {
-			await server.stop();
-			await removeTempDir(root);
-		}
-	};
+	const relay = await startChildRelay('tessera-bench-upload');
+	const account = await seedAccount(relay.dataDir, 'bench-uploader');
+	return { url: relay.url, token: account.token, stop: () => relay.stop() };
 }
 
 /** One tus upload of `body` as tus-js-client does it without Tessera (8 MiB PATCHes). */

@@ -2,8 +2,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { makeTempDir, removeTempDir } from '../../tests/integration/helpers/temp';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const gcHook = new URL('./gc-on-signal.ts', import.meta.url).href;
@@ -105,4 +108,51 @@ function rssKiB(child: ChildProcess): number {
 	const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
 	if (!match) throw new Error(`no VmRSS for pid ${child.pid}`);
 	return Number(match[1]);
+}
+
+/** The relay as production runs it, in its own process, with a fresh DATA_DIR under a temp root. */
+export interface ChildRelay {
+	url: string;
+	root: string;
+	dataDir: string;
+	/** Stops the relay and removes its temp root. */
+	stop(): Promise<void>;
+}
+
+/**
+ * `node relay/src/main.ts` on a free port with DATA_DIR=<root>/data. APP_DIR is a copy of `appDir`
+ * when given (so a rebuild of build/ meanwhile does not change the app under test), else a folder
+ * that does not exist (API only).
+ */
+export async function startChildRelay(
+	tag: string,
+	options: { appDir?: string } = {}
+): Promise<ChildRelay> {
+	const root = await makeTempDir(tag);
+	const dataDir = path.join(root, 'data');
+	let server: ChildServer;
+	try {
+		const appDir = path.join(root, 'app');
+		if (options.appDir) await cp(options.appDir, appDir, { recursive: true });
+		server = await startChildServer('relay/src/main.ts', {
+			PORT: '0',
+			HOST: '127.0.0.1',
+			// info: the "listening" line carries the URL; nothing per frame is logged at this level.
+			LOG_LEVEL: 'info',
+			DATA_DIR: dataDir,
+			APP_DIR: appDir
+		});
+	} catch (error) {
+		await removeTempDir(root);
+		throw error;
+	}
+	return {
+		url: server.url,
+		root,
+		dataDir,
+		async stop() {
+			await server.stop();
+			await removeTempDir(root);
+		}
+	};
 }

@@ -1,6 +1,6 @@
 // Set-up of the grid benchmark in Node: the relay serving a copy of the built app, an account signed up through the API, and its 10,000-photo library built and posted as the app would.
 
-import { cp, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { AccountApi, createAccountKeys } from '../../src/lib/account';
@@ -16,8 +16,7 @@ import { openDeviceDatabase } from '../../src/lib/local/db';
 import { MembershipChain, memberKeysOf, sealEnvelope } from '../../src/lib/sync';
 import { UploadQueue } from '../../src/lib/transfer';
 import { StreamClient, type SeededAccount } from '../../tests/integration/helpers/stream';
-import { makeTempDir, removeTempDir } from '../../tests/integration/helpers/temp';
-import { startChildServer, type ChildServer } from '../baselines/child';
+import { startChildRelay } from '../baselines/child';
 import type { Thumbnail } from './thumbnails';
 
 export interface GridRelay {
@@ -30,31 +29,8 @@ export interface GridRelay {
  * The relay in its own process (node relay/src/main.ts) on a free port, with a fresh DATA_DIR and
  * APP_DIR pointing at a copy of `appDir`: the copy keeps the app fixed if build/ is rebuilt meanwhile.
  */
-export async function startGridRelay(appDir: string): Promise<GridRelay> {
-	const root = await makeTempDir('tessera-bench-grid');
-	const dataDir = path.join(root, 'data');
-	let server: ChildServer;
-	try {
-		await cp(appDir, path.join(root, 'app'), { recursive: true });
-		server = await startChildServer('relay/src/main.ts', {
-			PORT: '0',
-			HOST: '127.0.0.1',
-			LOG_LEVEL: 'info',
-			DATA_DIR: dataDir,
-			APP_DIR: path.join(root, 'app')
-		});
-	} catch (error) {
-		await removeTempDir(root);
-		throw error;
-	}
-	return {
-		url: server.url,
-		dataDir,
-		async stop() {
-			await server.stop();
-			await removeTempDir(root);
-		}
-	};
+export function startGridRelay(appDir: string): Promise<GridRelay> {
+	return startChildRelay('tessera-bench-grid', { appDir });
 }
 
 export interface BenchAccount extends SeededAccount {

@@ -4,21 +4,7 @@ import type { NewPhoto } from '../../src/lib/albums';
 import { toBase64Url } from '../../src/lib/crypto';
 import type { StoredThumbnail } from './library';
 
-/** A small seeded PRNG (mulberry32) giving bytes, for reproducible photos and keys. */
-export function seededBytes(seed: number): (length: number) => Uint8Array {
-	let state = seed >>> 0;
-	return (length) => {
-		const bytes = new Uint8Array(length);
-		for (let i = 0; i < length; i++) {
-			state = (state + 0x6d2b79f5) >>> 0;
-			let t = state;
-			t = Math.imul(t ^ (t >>> 15), t | 1);
-			t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-			bytes[i] = (t ^ (t >>> 14)) & 0xff;
-		}
-		return bytes;
-	};
-}
+export { seededBytes } from '../lib';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** 1 June 2021 to 1 June 2024 (UTC): about three years. */
