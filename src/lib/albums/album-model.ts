@@ -220,6 +220,15 @@ export class AlbumModel {
 		return readMeta(this.doc(ALBUM_DOC_ID));
 	}
 
+	/**
+	 * Whether the album doc was ever written: every album is named (or marked as a library) as it
+	 * is created, so one without is an album whose creation stopped half way, or whose album doc
+	 * has not reached this device yet.
+	 */
+	get written(): boolean {
+		return this.doc(ALBUM_DOC_ID).getMap(Root.meta).size > 0;
+	}
+
 	settings(): AlbumSettings {
 		return readSettings(this.doc(ALBUM_DOC_ID));
 	}

@@ -98,7 +98,7 @@ export class Albums {
 		if (album.error) return null;
 		const model = album.model ?? (await album.whenModel());
 		const role = album.membership?.members.get(this.myKey())?.role;
-		if (!role || album.membership?.deleted) return null;
+		if (!role || album.membership?.deleted || !model.written) return null;
 		const meta = model.meta();
 		if (meta.kind === 'library') return null;
 		const photos = model.view();

@@ -104,6 +104,9 @@ export class Library {
 		model.markAsLibrary();
 		model.rename(LIBRARY_NAME);
 		await place.remember(album.albumId);
+		// Another device finds the library by its kind: wait until the relay holds it, so a tab
+		// closed now never leaves an album the account's other devices cannot tell apart.
+		await album.whenSent();
 		library = new Library(options, album, model);
 		return library;
 	}

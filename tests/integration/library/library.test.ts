@@ -2,6 +2,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getSodium } from '../../../src/lib/crypto';
+import { Albums } from '../../../src/lib/library/albums';
 import { Library, type MediaReader } from '../../../src/lib/library/library';
 import { PhotoReader } from '../../../src/lib/library/photo-reader';
 import type { ImportedMedia } from '../../../src/lib/media';
@@ -64,7 +65,7 @@ function photoFile(name: string, fill: number, size = 300_000): File {
 	return new File([bytes], name, { type: 'image/jpeg' });
 }
 
-async function openLibrary(name: string, account: SeededAccount = alice) {
+async function openDevice(name: string, account: SeededAccount): Promise<Device> {
 	const device = makeDevice({
 		name: `${name}-${Math.random()}`,
 		identity: account.identity,
@@ -74,6 +75,11 @@ async function openLibrary(name: string, account: SeededAccount = alice) {
 	});
 	devices.push(device);
 	device.engine.start();
+	return device;
+}
+
+async function openLibrary(name: string, account: SeededAccount = alice) {
+	const device = await openDevice(name, account);
 	const endpoint = { baseUrl: relay.url, token: () => account.token };
 	const cache = new BlobCache(device.db);
 	const uploads = new UploadQueue({
@@ -167,5 +173,30 @@ describe('Library', () => {
 		);
 		first.library.restore([photo.id]);
 		await eventually(() => second.library.photos().length === 2, 'the restore reaches back');
+	});
+
+	it('a new library is on the relay when it opens, and a half-created album is never taken for it', async () => {
+		const carol = await seedAccount(relay.dataDir, 'carol');
+		// A tab closed right after an album's first entry: the relay holds an album with no name or kind.
+		const interrupted = await openDevice('interrupted', carol);
+		const { album: blank } = await interrupted.engine.createAlbum({});
+		await interrupted.engine.stop();
+
+		const first = await openLibrary('first', carol);
+		expect(first.library.albumId).not.toBe(blank.albumId);
+		// Closed at once: the library's kind had already reached the relay.
+		await first.device.engine.stop();
+
+		const second = await openLibrary('second', carol);
+		expect(second.library.albumId).toBe(first.library.albumId);
+		const albums = new Albums({
+			engine: second.device.engine,
+			db: second.device.db,
+			identity: second.device.engine.identity,
+			library: second.library
+		});
+		expect(await albums.list()).toEqual([]);
+		const named = await albums.create('Named at once');
+		expect((await albums.list()).map((album) => album.albumId)).toEqual([named]);
 	});
 });

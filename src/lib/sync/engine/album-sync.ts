@@ -75,6 +75,9 @@ const MAX_IN_FLIGHT = 16;
 /** Re-seals of one write in a row before it is given up as refused (a relay that keeps refusing). */
 const MAX_RESEALS = 8;
 
+/** How often whenSent() looks at the outbox again when another tab may be the one sending. */
+const SENT_RECHECK_MS = 1_000;
+
 export type AlbumSyncErrorCode =
 	/** The relay served history that does not verify, or goes back: this album stops syncing. */
 	| 'untrusted-history'
@@ -211,6 +214,7 @@ export class AlbumSync implements AlbumFollower {
 	private readonly unsubscribers: (() => void)[] = [];
 	private readonly modelWaiters: ((model: AlbumModel) => void)[] = [];
 	private caughtUpWaiters: (() => void)[] = [];
+	private sentWaiters: (() => void)[] = [];
 
 	private constructor(
 		private readonly options: AlbumSyncOptions,
@@ -302,6 +306,24 @@ export class AlbumSync implements AlbumFollower {
 		return this.outbox.size();
 	}
 
+	/**
+	 * Resolves once every local edit made so far has left the outbox (acknowledged by the relay as
+	 * durable, or finally refused). Another tab may hold the outbox: then it is looked at again
+	 * every second.
+	 */
+	async whenSent(): Promise<void> {
+		await this.settled();
+		while (!this.closed && (await this.outbox.size()) > 0) {
+			await new Promise<void>((resolve) => {
+				const timer = this.clock.setTimeout(resolve, SENT_RECHECK_MS);
+				this.sentWaiters.push(() => {
+					this.clock.clearTimeout(timer);
+					resolve();
+				});
+			});
+		}
+	}
+
 	/** Resolves when every queued frame and local edit has been processed. */
 	async settled(): Promise<void> {
 		let current: Promise<void>;
@@ -336,6 +358,7 @@ export class AlbumSync implements AlbumFollower {
 			if (timer !== null) this.clock.clearTimeout(timer);
 		}
 		this.rotationTimer = this.resnapshotTimer = null;
+		this.wakeSentWaiters();
 		for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
 		if (this.options.connection.ready) {
 			this.options.connection.send({ t: 'unsubscribe', albumId: this.albumId });
@@ -769,6 +792,7 @@ export class AlbumSync implements AlbumFollower {
 				this.inFlight.delete(write.id);
 				this.reseals.delete(write.id);
 				await this.outbox.remove(write.id);
+				this.wakeSentWaiters();
 				this.flush();
 			},
 			async (error: unknown) => {
@@ -797,7 +821,12 @@ export class AlbumSync implements AlbumFollower {
 		}
 		this.reseals.delete(write.id);
 		await this.outbox.remove(write.id);
+		this.wakeSentWaiters();
 		this.events.refused?.({ docId: write.docId, code: refusal.code, message: refusal.message });
+	}
+
+	private wakeSentWaiters(): void {
+		for (const wake of this.sentWaiters.splice(0)) wake();
 	}
 
 	/**
