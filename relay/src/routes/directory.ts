@@ -1,11 +1,13 @@
-// GET /api/directory?email=...: a verified user's public keys, for sharing (signed-in users only).
+// GET /api/directory?email=... or ?member=<signPk>: a verified user's public keys and email, for sharing (signed-in users only).
 
 import {
 	AccountsApiPath,
 	ApiErrorCode,
+	DirectoryMemberQuerySchema,
 	DirectoryQuerySchema,
 	type DirectoryResponse
 } from '../../../src/lib/protocol';
+import { memberDirectory } from '../member-directory';
 import { sendApiError, sendJson } from '../responses';
 import { authenticate } from './auth';
 import { checkInput } from './json-body';
@@ -24,6 +26,24 @@ export const directoryRoute: ApiRoute = {
 		if (refuseIfLimited(res, [verdict], ApiErrorCode.rateLimited, RATE_LIMITED_MESSAGE)) return;
 
 		const query = new URL(req.url ?? '', 'http://relay.invalid').searchParams;
+		const member = query.get('member');
+		if (member !== null) {
+			const checked = checkInput(res, DirectoryMemberQuerySchema, { member });
+			if (!checked) return;
+			const listing = memberDirectory(ctx.db).lookUp(
+				auth.account.publicKeys.signPk,
+				checked.member
+			);
+			if (!listing) {
+				return sendApiError(
+					res,
+					404,
+					ApiErrorCode.noSuchUser,
+					'You share no album with this person, or they no longer use Tessera here.'
+				);
+			}
+			return sendJson(res, 200, listing satisfies DirectoryResponse);
+		}
 		const email = query.get('email');
 		const checked = checkInput(res, DirectoryQuerySchema, email === null ? {} : { email });
 		if (!checked) return;

@@ -171,6 +171,16 @@ export class AccountApi {
 		});
 	}
 
+	/** A fellow member's email and keys (only for someone who shares an album with them). */
+	lookUpMember(token: string, signPk: string): Promise<DirectoryResponse> {
+		return this.#call({
+			method: 'GET',
+			path: `${AccountsApiPath.directory}?member=${encodeURIComponent(signPk)}`,
+			token,
+			reply: DirectoryResponseSchema
+		});
+	}
+
 	async #call<T>(call: Call<T>): Promise<T> {
 		const headers: Record<string, string> = { accept: 'application/json' };
 		if (call.token) headers.authorization = `Bearer ${call.token}`;

@@ -319,11 +319,11 @@ export class AccountSession {
 		// user's plaintext, and the rest was sealed under the device key just wiped.
 		await db.transaction(
 			'rw',
-			[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox],
+			[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox, db.pins],
 			async () => {
 				await Promise.all(
-					[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox].map((table) =>
-						table.clear()
+					[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox, db.pins].map(
+						(table) => table.clear()
 					)
 				);
 			}

@@ -143,6 +143,20 @@ export interface BlobCacheRecord {
 	keptFor?: string[];
 }
 
+/**
+ * A person this account shared with, pinned on first use (I6): the keys the directory served the
+ * first time, until the user compares a new Verification ID and accepts it.
+ */
+export interface PinRecord {
+	/** Normalised as the relay normalises it (lower case). */
+	email: string;
+	signPk: string;
+	boxPk: string;
+	pinnedAt: number;
+	/** When the user said they compared the Verification ID out of band; null for plain TOFU. */
+	verifiedAt: number | null;
+}
+
 export const DEFAULT_DEVICE_DATABASE = 'tessera';
 
 export class TesseraDB extends Dexie {
@@ -154,6 +168,7 @@ export class TesseraDB extends Dexie {
 	declare outbox: EntityTable<OutboxRecord, 'id'>;
 	declare uploads: EntityTable<UploadRecord, 'id'>;
 	declare blobs: EntityTable<BlobCacheRecord, 'blobId'>;
+	declare pins: EntityTable<PinRecord, 'email'>;
 
 	constructor(name: string = DEFAULT_DEVICE_DATABASE, options?: DexieOptions) {
 		super(name, options);
@@ -175,6 +190,8 @@ export class TesseraDB extends Dexie {
 			uploads: 'id, blobId, state, group, createdAt',
 			blobs: 'blobId, [kind+lastUsedAt]'
 		});
+		// Identity pins of the people this account shares with (docs/sharing.md).
+		this.version(4).stores({ pins: 'email, signPk' });
 	}
 }
 

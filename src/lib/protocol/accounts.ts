@@ -267,8 +267,15 @@ export const RecoveryCompleteRequestSchema = v.strictObject({
 });
 export type RecoveryCompleteRequest = v.InferOutput<typeof RecoveryCompleteRequestSchema>;
 
-/** GET /api/directory?email=... */
+/** GET /api/directory?email=... (anyone with a session). */
 export const DirectoryQuerySchema = v.strictObject({ email: EmailSchema });
+/**
+ * GET /api/directory?member=<signPk>: only for someone who shares an album with that key (how a
+ * members list shows emails beside the keys in the chain).
+ */
+export const DirectoryMemberQuerySchema = v.strictObject({
+	member: base64UrlBytes(ED25519_PUBLIC_KEY_BYTES, ED25519_PUBLIC_KEY_BYTES)
+});
 export type DirectoryQuery = v.InferOutput<typeof DirectoryQuerySchema>;
 export const DirectoryResponseSchema = v.object({
 	email: EmailSchema,

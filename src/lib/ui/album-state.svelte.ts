@@ -1,8 +1,12 @@
 // One album as its page shows it (AlbumState, a rune class), and the album actions the album list, the library and the dialogs share.
 
+import { untrack } from 'svelte';
+import { SvelteMap } from 'svelte/reactivity';
 import { AlbumError, type AlbumModel, type AlbumPhoto } from '../albums';
 import { toBase64Url } from '../crypto';
-import { isAlbumId, type Role } from '../protocol';
+import { isAlbumId, type GrantableRole, type Role } from '../protocol';
+import { Members, MembershipProblem } from '../sharing/members';
+import type { Recipient } from '../sharing/people';
 import type { AlbumSync } from '../sync/engine';
 import { gridPhoto, pendingOriginals } from './library-view';
 import type { LibraryState } from './library-state.svelte';
@@ -40,7 +44,7 @@ export const OFFLINE_CREATE_NOTE =
 export const OFFLINE_DELETE =
 	'Deleting an album needs a connection. Try again when you are online.';
 
-const ROLE_NAMES: Record<Role, string> = {
+export const ROLE_NAMES: Record<Role, string> = {
 	owner: 'Owner',
 	admin: 'Admin',
 	collaborator: 'Collaborator',
@@ -178,6 +182,17 @@ export interface PresentPerson {
 	label: string;
 	uploading: number;
 }
+
+/** A member as the members panel lists them. */
+export interface AlbumMember {
+	signPk: string;
+	role: Role;
+	isMe: boolean;
+	/** From the pins or the directory; null while unknown (offline, or not looked up yet). */
+	email: string | null;
+}
+
+const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, collaborator: 2, viewer: 3 };
 
 /** What removing a selection did. */
 export interface RemovedPhotos {
@@ -370,6 +385,11 @@ export class AlbumState {
 		if (error) {
 			switch (error.code) {
 				case 'not-a-member':
+					// This device held the album, so the account was in it: it was removed meanwhile.
+					if (this.model) {
+						return new AlbumProblem('removed', 'You are no longer a member of this album.');
+					}
+				// falls through
 				case 'album-not-found':
 					return new AlbumProblem(
 						'not-found',
@@ -421,6 +441,135 @@ export class AlbumState {
 			uploading
 		}));
 	});
+
+	/** Emails of member keys, filled in as the directory answers. */
+	private readonly names = new SvelteMap<string, string>();
+	/** Keys looked up this session: bookkeeping, not state (a page never redraws for it). */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	private readonly asked = new Set<string>();
+
+	/** Everyone in the album, owner first, then by role; emails arrive as they are looked up. */
+	readonly members: AlbumMember[] = $derived.by(() => {
+		void this.revision;
+		const members = this.model?.membership.members;
+		if (!members) return [];
+		const list: AlbumMember[] = [];
+		for (const [signPk, record] of members) {
+			list.push({
+				signPk,
+				role: record.role,
+				isMe: signPk === this.me,
+				email: this.names.get(signPk) ?? null
+			});
+		}
+		return list.sort(
+			(a, b) =>
+				ROLE_ORDER[a.role] - ROLE_ORDER[b.role] ||
+				Number(b.isMe) - Number(a.isMe) ||
+				(a.email ?? '~').localeCompare(b.email ?? '~')
+		);
+	});
+
+	/** Looks up the emails of members not named yet (the panel calls it when it opens). */
+	lookUpNames(): void {
+		// Called from an effect: what it reads must not make that effect run again.
+		const members = untrack(() => this.members);
+		for (const member of members) {
+			if (member.email !== null || this.asked.has(member.signPk)) continue;
+			this.asked.add(member.signPk);
+			void this.libraryState.people.nameOf(member.signPk).then((email) => {
+				if (email === null) {
+					this.asked.delete(member.signPk);
+					return;
+				}
+				this.names.set(member.signPk, email);
+			});
+		}
+	}
+
+	/** My photos in this album whose originals are still uploading: what presence announces. */
+	readonly uploadingHere = $derived.by(() => {
+		void this.libraryState.transfers;
+		const model = this.model;
+		if (!model) return 0;
+		const pending = pendingOriginals(this.libraryState.uploads.snapshot().uploads);
+		const mine = model.myPhotosDocId;
+		return this.entries.filter(
+			(entry) => entry.docId === mine && pending.has(entry.ref.blobs.original)
+		).length;
+	});
+
+	/** Says "here, uploading n files" to the album's other members (renewed until leavePresence). */
+	announcePresence(): void {
+		if (this.role !== null) this.album?.setPresence(this.uploadingHere);
+	}
+
+	leavePresence(): void {
+		void this.album?.leavePresence();
+	}
+
+	// Sharing -----------------------------------------------------------------------------------
+
+	private membersOf(): Members {
+		const album = this.album;
+		if (!album || !this.me || !this.libraryState.engine) {
+			throw new AlbumProblem('not-ready', 'This album is still opening.');
+		}
+		return new Members({ engine: this.libraryState.engine, me: this.me }, album);
+	}
+
+	private requireOnline(what: string): void {
+		if (this.libraryState.engine?.connection.status !== 'ready') {
+			throw new AlbumProblem(
+				'offline',
+				`${what} needs a connection. Try again when you are online.`
+			);
+		}
+	}
+
+	/**
+	 * Shares the album with a person the share sheet looked up: pins their keys on first use, and
+	 * refuses (KeyChangedError) when the directory now serves other keys than the pinned ones (I6).
+	 */
+	async share(recipient: Recipient, role: GrantableRole): Promise<void> {
+		this.requireOnline('Sharing');
+		await this.libraryState.people.confirm(recipient);
+		await this.membership(() => this.membersOf().add(recipient.keys, role));
+		this.names.set(recipient.keys.signPk, recipient.email);
+	}
+
+	async changeRole(signPk: string, role: GrantableRole): Promise<void> {
+		this.requireOnline('Changing a role');
+		await this.membership(() => this.membersOf().changeRole(signPk, role));
+	}
+
+	/** Removes a member; the album's key changes so they cannot read what comes next. */
+	async removeMember(signPk: string): Promise<void> {
+		this.requireOnline('Removing someone');
+		await this.membership(() => this.membersOf().remove(signPk));
+	}
+
+	/** Leaves the album; it goes from this account's albums. */
+	async leave(): Promise<void> {
+		this.requireOnline('Leaving an album');
+		await this.membership(() => this.membersOf().leave());
+	}
+
+	private async membership(change: () => Promise<void>): Promise<void> {
+		try {
+			await change();
+		} catch (error) {
+			if (error instanceof MembershipProblem) {
+				throw new AlbumProblem(
+					error.code === 'not-allowed' ? 'not-allowed' : 'invalid-value',
+					error.message
+				);
+			}
+			throw error;
+		} finally {
+			this.libraryState.albumsChanged();
+		}
+	}
 
 	// What the page does ------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // The signed-in device's library as the pages see it: sync engine, uploads, downloads and the Library, as runes; shared via context.
 import { createContext } from 'svelte';
 import type { SignedIn } from '../account';
+import { AccountApi } from '../account/api';
 import { signKeyPairFromSeed } from '../crypto';
 import {
 	Library,
@@ -16,6 +17,7 @@ import { SyncEngine, browserTabs, type SocketLike } from '../sync/engine';
 import { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
 import { askPersistentStorage } from './device-storage';
 import { gridPhoto, pendingOriginals, transferFiles, type TransferFile } from './library-view';
+import { People } from '../sharing/people';
 import { photoSource } from './photo-source';
 import type { GridPhoto, PhotoSource } from './photos/types';
 
@@ -41,6 +43,8 @@ export class LibraryState {
 	readonly uploads: UploadQueue;
 	readonly downloads: BlobDownloader;
 	readonly reader: PhotoReader;
+	/** The people this account shares with: directory look-ups and identity pins (I6). */
+	readonly people: People;
 	library: Library | null = null;
 	albums: Albums | null = null;
 	/** Albums other than the library, newest first; null until first listed. */
@@ -65,6 +69,20 @@ export class LibraryState {
 		this.downloads = new BlobDownloader({ db, token, cache });
 		this.reader = new PhotoReader(this.downloads, cache);
 		this.source = photoSource((id) => this.library?.photo(id), this.reader);
+		const api = new AccountApi();
+		this.people = new People(db, {
+			lookUp: (email) => api.lookUp(token(), email),
+			lookUpMember: (signPk) => api.lookUpMember(token(), signPk)
+		});
+	}
+
+	/** Whether this account's plan lets it share albums it owns. */
+	get canShare(): boolean {
+		return this.signedIn.account.plan.sharing;
+	}
+
+	get planName(): string {
+		return this.signedIn.account.plan.name;
 	}
 
 	/** Opens the library (creating it on first use, which needs the relay once). */

@@ -24,6 +24,7 @@ import { openDatabase } from '../../../relay/src/db';
 
 export interface SeededAccount {
 	accountId: string;
+	email: string;
 	token: string;
 	identity: AlbumIdentity;
 	signPk: string;
@@ -54,7 +55,7 @@ export async function seedAccounts(
 			const now = Date.now();
 			const account = store.createPending(
 				{
-					email: `${name}-${fakeBytes(6)}@example.test`,
+					email: `${name}-${fakeBytes(6)}@example.test`.toLowerCase(),
 					kdf: { salt: fakeBytes(16), opsLimit: 3, memLimit: 64 * 1024 * 1024 },
 					authHash: 'not-a-real-hash',
 					recoveryAuthHash: 'not-a-real-hash',
@@ -77,6 +78,7 @@ export async function seedAccounts(
 			const session = store.createSession(account.id, 'test device', now);
 			out.push({
 				accountId: account.id,
+				email: account.email,
 				token: session.token,
 				identity: { sign, box },
 				signPk,

@@ -177,6 +177,7 @@ export class AlbumSync implements AlbumFollower {
 	private epochKeys: Map<number, Uint8Array> = new Map();
 	private albumModel: AlbumModel | null = null;
 	private lastSeq = 0;
+	private seqWaiters: { seq: number; resolve: () => void }[] = [];
 	private caughtUp = false;
 	private failure: AlbumSyncError | null = null;
 	/** Envelopes from before this device's key box, waiting for it during catch-up. */
@@ -301,6 +302,15 @@ export class AlbumSync implements AlbumFollower {
 		return new Promise((resolve) => this.caughtUpWaiters.push(resolve));
 	}
 
+	/**
+	 * Resolves once this device has applied the album up to `seq` (say, a membership entry it just
+	 * appended), or when the album closes or fails.
+	 */
+	whenSeq(seq: number): Promise<void> {
+		if (this.lastSeq >= seq || this.closed || this.failure) return Promise.resolve();
+		return new Promise((resolve) => this.seqWaiters.push({ seq, resolve }));
+	}
+
 	/** Local writes not yet acknowledged by the relay. */
 	pendingWrites(): Promise<number> {
 		return this.outbox.size();
@@ -345,6 +355,15 @@ export class AlbumSync implements AlbumFollower {
 		this.schedulePresence();
 	}
 
+	/** Stops announcing this device here (the page showing the album closed); the album stays open. */
+	async leavePresence(): Promise<void> {
+		if (this.presenceTimer === null) return;
+		this.clock.clearTimeout(this.presenceTimer);
+		this.presenceTimer = null;
+		this.uploading = 0;
+		await this.sendPresence(false);
+	}
+
 	/** Stops following the album (says goodbye to presence first when connected). */
 	async close(): Promise<void> {
 		if (this.closed) return;
@@ -359,6 +378,7 @@ export class AlbumSync implements AlbumFollower {
 		}
 		this.rotationTimer = this.resnapshotTimer = null;
 		this.wakeSentWaiters();
+		for (const waiter of this.seqWaiters.splice(0)) waiter.resolve();
 		for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
 		if (this.options.connection.ready) {
 			this.options.connection.send({ t: 'unsubscribe', albumId: this.albumId });
@@ -410,7 +430,7 @@ export class AlbumSync implements AlbumFollower {
 
 	private async loadLocal(): Promise<void> {
 		const loaded = await this.local.load(this.clock.now());
-		this.lastSeq = loaded.record.lastSeq;
+		this.advanceTo(loaded.record.lastSeq);
 		if (loaded.record.pendingGenesis && loaded.record.lastSeq === 0) {
 			this.pendingGenesis = loaded.record.pendingGenesis;
 		}
@@ -481,7 +501,7 @@ export class AlbumSync implements AlbumFollower {
 		switch (frame.t) {
 			case 'caught-up':
 				if (frame.seq > this.lastSeq) {
-					this.lastSeq = frame.seq;
+					this.advanceTo(frame.seq);
 					await this.local.advance(frame.seq, this.clock.now());
 				}
 				// Whatever still waits was sealed under an epoch this device was never given (it
@@ -543,7 +563,7 @@ export class AlbumSync implements AlbumFollower {
 		if (last.op !== 'role' && last.op !== 'link-update' && last.op !== 'delete') {
 			this.epochKeys = await chain.openEpochKeys(this.options.identity);
 		}
-		this.lastSeq = seq;
+		this.advanceTo(seq);
 		await this.local.commit(
 			seq,
 			{ type: 'membership', entry: last },
@@ -578,7 +598,7 @@ export class AlbumSync implements AlbumFollower {
 		const chain = this.chain!;
 		this.pendingGenesis = null;
 		this.entrySeqs = [seq];
-		this.lastSeq = seq;
+		this.advanceTo(seq);
 		await this.local.commit(
 			seq,
 			{ type: 'membership', entry: chain.entries[0]! },
@@ -614,7 +634,7 @@ export class AlbumSync implements AlbumFollower {
 			if (result === true) applied = true;
 			else rejection = result;
 		}
-		this.lastSeq = seq;
+		this.advanceTo(seq);
 		// A refused item is not stored, but its seq is read: nobody will ever send it differently.
 		// A held one is stored, so a reopen re-checks it against the whole chain.
 		await this.local.commit(
@@ -823,6 +843,17 @@ export class AlbumSync implements AlbumFollower {
 		await this.outbox.remove(write.id);
 		this.wakeSentWaiters();
 		this.events.refused?.({ docId: write.docId, code: refusal.code, message: refusal.message });
+	}
+
+	/** Moves the album's seq forward and wakes whoever waits for it (whenSeq). */
+	private advanceTo(seq: number): void {
+		this.lastSeq = seq;
+		if (this.seqWaiters.length === 0) return;
+		this.seqWaiters = this.seqWaiters.filter((waiter) => {
+			if (waiter.seq > seq) return true;
+			waiter.resolve();
+			return false;
+		});
 	}
 
 	private wakeSentWaiters(): void {
@@ -1104,6 +1135,7 @@ export class AlbumSync implements AlbumFollower {
 				? cause.code
 				: (relayCode ?? null);
 		this.failure = new AlbumSyncError(code, message, reason);
+		for (const waiter of this.seqWaiters.splice(0)) waiter.resolve();
 		this.events.error?.(this.failure);
 	}
 
