@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
-import { AccountApi, createAccountKeys } from '../../src/lib/account';
+import { AccountApi, createAccountKeys, type AccountKeys } from '../../src/lib/account';
 import { KDF_FLOOR } from '../../src/lib/crypto';
 
 export const places = [
@@ -44,6 +44,9 @@ export interface TestAccount {
 	email: string;
 	password: string;
 	recoveryWords: readonly string[];
+	/** The account's keys and a session of the set-up device, for specs that speak the protocol. */
+	keys?: AccountKeys;
+	token?: string;
 }
 
 /** An address no other test uses, so each test's mail and rate limits are its own. */
@@ -91,8 +94,14 @@ export async function createAccountThroughApi(
 	const created = await createAccountKeys(password, { params: KDF_FLOOR });
 	await api.signUp({ email, ...created.signup });
 	const code = await waitForEmailCode(email, dataDir);
-	await api.verifySignUp({ email, code, device: { name: 'e2e set-up' } });
-	return { email, password, recoveryWords: created.recoveryWords };
+	const grant = await api.verifySignUp({ email, code, device: { name: 'e2e set-up' } });
+	return {
+		email,
+		password,
+		recoveryWords: created.recoveryWords,
+		keys: created.keys,
+		token: grant.token
+	};
 }
 
 /** Logs in through the app's own form and waits for the shell. */

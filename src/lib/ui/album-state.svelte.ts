@@ -614,6 +614,20 @@ export class AlbumState {
 	}
 
 	/**
+	 * Imports files from the device into the library and adds them to this album at once: others
+	 * in the album see them while they upload (presence says how many are still going).
+	 */
+	async importFiles(files: readonly File[]): Promise<AddedPhotos> {
+		this.requireModel();
+		await this.libraryState.import(files);
+		const report = this.libraryState.lastImport;
+		if (!report) return { added: 0, already: 0 };
+		const ids = [...report.imported, ...report.duplicates.map((duplicate) => duplicate.photoId)];
+		const added = ids.length === 0 ? 0 : this.addFromLibrary(ids);
+		return { added, already: ids.length - added };
+	}
+
+	/**
 	 * Removes photos from the album (they stay in each person's library): this device's own from its
 	 * doc, anyone else's by hiding them, which only the owner and admins may do.
 	 */

@@ -1,6 +1,6 @@
 // Grid thumbnails: loaded once, aborted when scrolled away, kept in a bounded cache, and every URL revoked.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ThumbnailCache } from '../../../src/lib/ui/photos/thumbnail-cache';
 import type { PhotoSource } from '../../../src/lib/ui/photos/types';
 
@@ -134,5 +134,48 @@ describe('ThumbnailCache', () => {
 		expect(revoked).toEqual(['blob:a']);
 		cache.retain('c');
 		expect(pending).toHaveLength(2);
+	});
+
+	it('waits for a thumbnail someone is still uploading, then shows it', async () => {
+		vi.useFakeTimers();
+		try {
+			const { cache, pending } = setup();
+			cache.retain('a');
+			const notYet = Object.assign(new Error('This file is not on the server (any more).'), {
+				code: 'blob-not-found'
+			});
+			pending[0]!.reject(notYet);
+			await vi.advanceTimersByTimeAsync(0);
+			expect(cache.get('a')).toEqual({ status: 'loading' });
+			await vi.advanceTimersByTimeAsync(1_000);
+			expect(pending).toHaveLength(2);
+			pending[1]!.resolve('blob:a');
+			await vi.advanceTimersByTimeAsync(0);
+			expect(cache.get('a')).toEqual({ status: 'ready', url: 'blob:a' });
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+
+	it('gives up on a thumbnail that never arrives, with the error in words', async () => {
+		vi.useFakeTimers();
+		try {
+			const { cache, pending } = setup();
+			cache.retain('a');
+			const notYet = Object.assign(new Error('This file is not on the server (any more).'), {
+				code: 'blob-not-found'
+			});
+			for (let i = 0; i < 20 && cache.get('a')?.status === 'loading'; i++) {
+				pending.at(-1)!.reject(notYet);
+				await vi.advanceTimersByTimeAsync(60_000);
+			}
+			expect(pending.length).toBe(8);
+			expect(cache.get('a')).toEqual({
+				status: 'error',
+				message: 'This file is not on the server (any more).'
+			});
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 });

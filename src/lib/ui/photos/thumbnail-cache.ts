@@ -15,6 +15,17 @@ export interface ThumbnailCacheOptions {
 
 export const THUMBNAIL_FALLBACK_MESSAGE = "This thumbnail couldn't be loaded.";
 
+/**
+ * A photo someone just added to a shared album is in the album before its files finish uploading:
+ * its thumbnail is not on the relay yet (`blob-not-found`). Looked for again after these delays
+ * while its cell is on screen, then shown as an error.
+ */
+const NOT_UPLOADED_YET_RETRIES_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000, 60_000];
+
+function notUploadedYet(error: unknown): boolean {
+	return (error as { code?: unknown } | null)?.code === 'blob-not-found';
+}
+
 function messageOf(error: unknown): string {
 	return error instanceof Error && error.message ? error.message : THUMBNAIL_FALLBACK_MESSAGE;
 }
@@ -29,6 +40,11 @@ export class ThumbnailCache {
 	readonly #inflight = new Map<string, AbortController>();
 	/** Settled ids, least recently used first. */
 	readonly #recent = new Set<string>();
+	/** Looks for thumbnails not uploaded yet, per id: how many so far, and the pending timer. */
+	readonly #waiting = new Map<
+		string,
+		{ attempts: number; timer: ReturnType<typeof setTimeout> | null }
+	>();
 	#closed = false;
 
 	constructor(source: PhotoSource, options: ThumbnailCacheOptions = {}) {
@@ -81,6 +97,8 @@ export class ThumbnailCache {
 		this.#closed = true;
 		for (const controller of this.#inflight.values()) controller.abort();
 		this.#inflight.clear();
+		for (const waiting of this.#waiting.values()) if (waiting.timer) clearTimeout(waiting.timer);
+		this.#waiting.clear();
 		for (const state of this.#states.values()) {
 			if (state.status === 'ready') this.#revoke(state.url);
 		}
@@ -103,13 +121,35 @@ export class ThumbnailCache {
 			(url) => {
 				// Scrolled away (or closed) before it arrived: nobody will show it, so free it now.
 				if (this.#inflight.get(id) !== controller) return this.#revoke(url);
+				this.#waiting.delete(id);
 				settle({ status: 'ready', url });
 			},
 			(error: unknown) => {
 				if (this.#inflight.get(id) !== controller) return;
+				if (notUploadedYet(error) && this.#waitForUpload(id)) {
+					this.#inflight.delete(id);
+					return;
+				}
+				this.#waiting.delete(id);
 				settle({ status: 'error', message: messageOf(error) });
 			}
 		);
+	}
+
+	/** Tries `id` again later, staying 'loading'; false once the retries are used up. */
+	#waitForUpload(id: string): boolean {
+		const waiting = this.#waiting.get(id) ?? { attempts: 0, timer: null };
+		const delay = NOT_UPLOADED_YET_RETRIES_MS[waiting.attempts];
+		if (delay === undefined) return false;
+		waiting.attempts += 1;
+		waiting.timer = setTimeout(() => {
+			waiting.timer = null;
+			if (this.#closed || this.#states.get(id)?.status !== 'loading') return;
+			if ((this.#users.get(id) ?? 0) > 0) this.#load(id);
+			else this.#states.delete(id);
+		}, delay);
+		this.#waiting.set(id, waiting);
+		return true;
 	}
 
 	#release(id: string): void {
