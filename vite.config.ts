@@ -122,7 +122,7 @@ export default defineConfig({
 				cleanupOutdatedCaches: true,
 				// The share target's fetch listener, loaded before workbox registers its routes. Workbox
 				// routes (the navigation fallback included) match GET only, so they never see its POST.
-				importScripts: ['share-target-sw.js']
+				importScripts: ['share-target-sw.js', 'notifications-sw.js']
 			},
 			kit: {
 				adapterFallback: 'index.html',

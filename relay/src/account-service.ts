@@ -1,4 +1,4 @@
-// What the accounts routes share: the store, mail, rate limits, and replies built from an account.
+// What the accounts routes share: the store, mail, rate limits, invites, and replies built from an account.
 
 import { randomInt } from 'node:crypto';
 import {
@@ -23,6 +23,7 @@ import {
 import { AccountStore, type Account } from './account-store';
 import type { RelayConfig } from './config';
 import type { RelayDatabase } from './db';
+import { InviteService, type AcceptedInviteEvent } from './invites';
 import type { Logger } from './log';
 import { codeMail, createMailer, type Mailer } from './mail';
 import { planOf, publicPlan } from './plans';
@@ -54,10 +55,33 @@ export interface AccountLimiters {
 
 export type KdfProblem = { code: ApiErrorCode; message: string } | null;
 
+/**
+ * The account store, plus what follows the verification of an email on every path that verifies
+ * one, in the same transaction (so a verified account never misses its invites).
+ */
+class VerifyingAccountStore extends AccountStore {
+	constructor(
+		private readonly database: RelayDatabase,
+		private readonly afterVerified: (accountId: string, now: number) => void
+	) {
+		super(database);
+	}
+
+	override markVerified(accountId: string, now: number): void {
+		this.database.transaction(() => {
+			super.markVerified(accountId, now);
+			this.afterVerified(accountId, now);
+		})();
+	}
+}
+
 export class AccountService {
 	readonly store: AccountStore;
 	readonly mailer: Mailer;
 	readonly limits: AccountLimiters;
+	/** Invites of people without an account (routes/invites.ts); accepted here at verification. */
+	readonly invites: InviteService;
+	private readonly inviteAcceptedListeners = new Set<(event: AcceptedInviteEvent) => void>();
 	private readonly fakeParamsKey: Uint8Array;
 	private decoyHash: Promise<string> | undefined;
 
@@ -67,7 +91,9 @@ export class AccountService {
 		readonly logger: Logger,
 		mailer?: Mailer
 	) {
-		this.store = new AccountStore(db);
+		this.store = new VerifyingAccountStore(db, (accountId, now) =>
+			this.emailVerified(accountId, now)
+		);
 		this.mailer =
 			mailer ??
 			createMailer(
@@ -83,6 +109,36 @@ export class AccountService {
 			directoryPerSession: new RateLimiter(ACCOUNT_LIMITS.directoryPerSession)
 		};
 		this.fakeParamsKey = new Uint8Array(this.store.secret('login-params'));
+		this.invites = new InviteService(db, {
+			mailer: this.mailer,
+			publicOrigin: config.publicOrigin,
+			logger: logger.child({ component: 'invites' })
+		});
+	}
+
+	/**
+	 * Calls `listener` for every invite accepted from now on (inside the verifying transaction), e.g.
+	 * to tell the inviter. Returns a function that stops it.
+	 */
+	onInviteAccepted(listener: (event: AcceptedInviteEvent) => void): () => void {
+		this.inviteAcceptedListeners.add(listener);
+		return () => this.inviteAcceptedListeners.delete(listener);
+	}
+
+	/** An account's email is verified: the pending invites for that email are its now. */
+	private emailVerified(accountId: string, now: number): void {
+		const account = this.store.findById(accountId);
+		if (!account) return;
+		for (const event of this.invites.acceptFor(account, now)) {
+			for (const listener of this.inviteAcceptedListeners) {
+				try {
+					listener(event);
+				} catch (error) {
+					// Telling the inviter is a courtesy: it must never stop a sign-up.
+					this.logger.error({ err: error, inviteId: event.inviteId }, 'an invite listener failed');
+				}
+			}
+		}
 	}
 
 	/**

@@ -6,6 +6,7 @@ import type { BlobStore } from './blobs';
 import type { RelayConfig } from './config';
 import type { RelayDatabase } from './db';
 import type { Logger } from './log';
+import type { NotificationStore } from './notifications';
 import type { UploadService } from './uploads';
 
 export interface RelayContext {
@@ -19,6 +20,8 @@ export interface RelayContext {
 	accounts: AccountService;
 	/** Album streams: membership chains, envelopes, subscriptions. */
 	albums: AlbumStreams;
+	/** Each account's notifications (album id, event type, time), pushed to listening sockets. */
+	notifications: NotificationStore;
 	version: string;
 	/** performance.now() when the relay started, for uptime. */
 	startedAt: number;

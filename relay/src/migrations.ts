@@ -214,5 +214,64 @@ CREATE TABLE album_members (
 
 CREATE INDEX album_members_by_member ON album_members (sign_pk);
 `
+	},
+	{
+		version: 6,
+		name: 'notifications',
+		// What the notification centre shows an account: album id, event type and times, all of which
+		// the relay already sees in the stream. `seq` is the album seq of the newest event in the row,
+		// so a resent entry or envelope (acked with its first seq) is not counted twice. A `photos`
+		// batch that grows is re-inserted with a new id, so ids order rows by their last activity and
+		// "read up to id" never covers events the reader has not seen. The sign_pk index maps the
+		// members named in entries (base64url) to their accounts (raw bytes).
+		sql: `
+CREATE TABLE notifications (
+	id          INTEGER PRIMARY KEY,
+	account_id  TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	album_id    TEXT NOT NULL,
+	type        TEXT NOT NULL,
+	created_at  INTEGER NOT NULL,
+	updated_at  INTEGER NOT NULL,
+	count       INTEGER NOT NULL DEFAULT 1,
+	seq         INTEGER,
+	read_at     INTEGER
+) STRICT;
+
+CREATE INDEX notifications_by_account ON notifications (account_id, id);
+CREATE INDEX accounts_by_sign_pk ON accounts (sign_pk);
+`
+	},
+	{
+		version: 7,
+		name: 'invites',
+		// Invites of people without an account (docs/sharing-invites.md): the invitee's normalised
+		// email, the album id and role, and the inviter's signature over them (with its signed_at).
+		// The relay learns the email and the album; never the album's name. A pending invite is
+		// accepted when an account verifies that email, and completed once a manager's device has
+		// added the new account to the chain. Expired pending invites are deleted.
+		sql: `
+CREATE TABLE invites (
+	invite_id            TEXT PRIMARY KEY,
+	album_id             TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	-- normalised (trimmed, lower-cased) like accounts.email
+	email                TEXT NOT NULL,
+	role                 TEXT NOT NULL CHECK (role IN ('viewer', 'collaborator', 'admin')),
+	-- base64url, as in the membership chain
+	inviter_sign_pk      TEXT NOT NULL,
+	inviter_account_id   TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+	-- Ed25519 over tessera/v1/invite + {albumId, email, role, signedAt}
+	signature            BLOB NOT NULL,
+	signed_at            INTEGER NOT NULL,
+	created_at           INTEGER NOT NULL,
+	expires_at           INTEGER NOT NULL,
+	accepted_account_id  TEXT REFERENCES accounts (account_id) ON DELETE CASCADE,
+	accepted_at          INTEGER,
+	completed_at         INTEGER
+) STRICT;
+
+CREATE INDEX invites_by_album ON invites (album_id, created_at);
+CREATE INDEX invites_by_email ON invites (email);
+CREATE INDEX invites_by_expiry ON invites (expires_at) WHERE accepted_at IS NULL;
+`
 	}
 ];

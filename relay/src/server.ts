@@ -14,6 +14,7 @@ import type { RelayContext } from './context';
 import { openDatabase, type RelayDatabase } from './db';
 import { createRequestHandler } from './http';
 import { createLogger, type Logger } from './log';
+import { NotificationStore } from './notifications';
 import { APP_NOT_BUILT_MESSAGE, appNotBuilt, loadStaticApp } from './static';
 import { UploadService } from './uploads';
 import { RELAY_VERSION } from './version';
@@ -60,6 +61,11 @@ export async function startRelay(
 			maxUploadBytes: config.maxUploadBytes,
 			logger: logger.child({ component: 'uploads' })
 		});
+		const albums = new AlbumStreams(
+			new AlbumStore(db),
+			accounts.store,
+			logger.child({ component: 'albums' })
+		);
 		const ctx: RelayContext = {
 			config,
 			db,
@@ -67,14 +73,17 @@ export async function startRelay(
 			uploads,
 			logger,
 			accounts,
-			albums: new AlbumStreams(
-				new AlbumStore(db),
-				accounts.store,
-				logger.child({ component: 'albums' })
-			),
+			albums,
+			notifications: new NotificationStore(db, logger.child({ component: 'notifications' }), {
+				membersOf: (albumId) => albums.states.get(albumId)?.members.keys() ?? []
+			}),
 			version: RELAY_VERSION,
 			startedAt: performance.now()
 		};
+		// The inviter hears that their invite was taken up (their app then completes the share).
+		accounts.onInviteAccepted((event) =>
+			ctx.notifications.record(event.inviterAccountId, event.albumId, 'invite-accepted')
+		);
 
 		const app = loadStaticApp(config.appDir);
 		if (!app) logger.warn({ appDir: config.appDir }, APP_NOT_BUILT_MESSAGE);

@@ -9,4 +9,6 @@ export const handleAppendMembership: MessageHandler<'append-membership'> = async
 ) => {
 	const committed = await ctx.albums.appendMembership(message.entry, writerOf(connection));
 	ackWhenDurable(connection, committed, message.id, message.entry.albumId);
+	// `shared` / `removed` for the member concerned, queued for the end of the turn.
+	ctx.notifications.membershipAppended(message.entry, committed.seq);
 };

@@ -4,6 +4,8 @@ import { handleAppendMembership } from './append-membership';
 import { handleAuth } from './auth';
 import { handleEphemeral } from './ephemeral';
 import { handleListAlbums } from './list-albums';
+import { handleNotifications } from './notifications';
+import { handleNotificationsRead } from './notifications-read';
 import type { MessageHandlers } from './handler';
 import { handlePing } from './ping';
 import { handlePost } from './post';
@@ -18,5 +20,7 @@ export const MESSAGE_HANDLERS: MessageHandlers = {
 	'append-membership': handleAppendMembership,
 	post: handlePost,
 	ephemeral: handleEphemeral,
-	'list-albums': handleListAlbums
+	'list-albums': handleListAlbums,
+	notifications: handleNotifications,
+	'notifications-read': handleNotificationsRead
 };

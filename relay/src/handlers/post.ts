@@ -5,4 +5,6 @@ import { ackWhenDurable, writerOf, type MessageHandler } from './handler';
 export const handlePost: MessageHandler<'post'> = async (message, connection, ctx) => {
 	const committed = await ctx.albums.post(message.envelope, writerOf(connection));
 	ackWhenDurable(connection, committed, message.id, message.envelope.albumId);
+	// Queued for the end of the turn; never throws into the write.
+	ctx.notifications.envelopeStored(message.envelope, committed.seq);
 };

@@ -4,6 +4,7 @@ import { accountRoute, changePasswordRoute } from './account';
 import { blobRoute } from './blobs';
 import { directoryRoute } from './directory';
 import { healthRoute } from './health';
+import { INVITE_ROUTES } from './invites';
 import { loginParamsRoute, loginRoute } from './login';
 import { recoveryCompleteRoute, recoveryStartRoute } from './recovery';
 import type { ApiRoute } from './route';
@@ -32,5 +33,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
 	sessionRoute,
 	recoveryStartRoute,
 	recoveryCompleteRoute,
-	directoryRoute
+	directoryRoute,
+	...INVITE_ROUTES
 ];

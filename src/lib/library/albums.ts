@@ -15,6 +15,8 @@ export interface AlbumSummary {
 	count: number;
 	cover: PhotoRef | null;
 	role: Role;
+	/** People in the album, this account included: above 1, an album it owns is shared. */
+	members: number;
 }
 
 export interface AlbumsOptions {
@@ -106,7 +108,14 @@ export class Albums {
 			(meta.coverPhotoId && photos.find((p) => p.ref.id === meta.coverPhotoId)?.ref) ||
 			photos.at(-1)?.ref ||
 			null;
-		return { albumId, name: meta.name || 'Untitled album', count: photos.length, cover, role };
+		return {
+			albumId,
+			name: meta.name || 'Untitled album',
+			count: photos.length,
+			cover,
+			role,
+			members: album.membership?.members.size ?? 1
+		};
 	}
 
 	private myKey(): string {

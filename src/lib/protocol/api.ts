@@ -41,7 +41,18 @@ export const ApiErrorCode = {
 	uploadNotFound: 'upload-not-found',
 	blobExists: 'blob-exists',
 	blobIdTaken: 'blob-id-taken',
-	uploadInProgress: 'upload-in-progress'
+	uploadInProgress: 'upload-in-progress',
+	// Invites of people without an account (docs/sharing-invites.md)
+	alreadyUser: 'already-user',
+	alreadyInvited: 'already-invited',
+	notAuthorized: 'not-authorized',
+	planNoSharing: 'plan-no-sharing',
+	badSignature: 'bad-signature',
+	staleSignature: 'stale-signature',
+	tooManyInvites: 'too-many-invites',
+	inviteNotFound: 'invite-not-found',
+	inviteNotAccepted: 'invite-not-accepted',
+	inviteeNotMember: 'invitee-not-member'
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 

@@ -10,4 +10,6 @@ export * from './membership-rules';
 export * from './messages';
 export * from './api';
 export * from './accounts';
+export * from './notifications';
+export * from './invites';
 export { describeIssues, clip } from './issues';

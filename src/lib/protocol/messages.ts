@@ -7,6 +7,13 @@ import { CounterSchema } from './fields';
 import { AlbumIdSchema } from './ids';
 import { describeIssues } from './issues';
 import {
+	MAX_NOTIFICATIONS_PER_PAGE,
+	NotificationIdSchema,
+	NotificationPageLimitSchema,
+	NotificationSchema,
+	UnreadCountSchema
+} from './notifications';
+import {
 	MAX_ERROR_CODE_LENGTH,
 	MAX_ERROR_MESSAGE_LENGTH,
 	MAX_MESSAGE_ID_LENGTH,
@@ -92,7 +99,9 @@ export const CLIENT_MESSAGE_TYPES = [
 	'post',
 	'ephemeral',
 	'auth',
-	'list-albums'
+	'list-albums',
+	'notifications',
+	'notifications-read'
 ] as const;
 
 /** Updates and snapshots are stored and get a seq; ephemeral envelopes only fan out. */
@@ -136,7 +145,19 @@ export const ClientMessageSchema = v.variant(
 		v.strictObject({ t: v.literal('post'), ...requestId, envelope: StoredEnvelopeSchema }),
 		v.strictObject({ t: v.literal('ephemeral'), ...requestId, envelope: EphemeralEnvelopeSchema }),
 		/** The albums this account is a member of now; answered by `albums`. */
-		v.strictObject({ t: v.literal('list-albums'), ...requestId })
+		v.strictObject({ t: v.literal('list-albums'), ...requestId }),
+		/**
+		 * This account's notifications, newest first (ids below `before`, if given); answered by
+		 * `notifications`. From then on the socket also gets new ones pushed (`notification`).
+		 */
+		v.strictObject({
+			t: v.literal('notifications'),
+			...requestId,
+			before: v.optional(NotificationIdSchema),
+			limit: v.optional(NotificationPageLimitSchema)
+		}),
+		/** Marks this account's notifications up to `upTo` (an id) read; answered by `notifications-read`. */
+		v.strictObject({ t: v.literal('notifications-read'), ...requestId, upTo: NotificationIdSchema })
 	],
 	tMessage(CLIENT_MESSAGE_TYPES)
 );
@@ -156,6 +177,9 @@ export const SERVER_MESSAGE_TYPES = [
 	'caught-up',
 	'unsubscribed',
 	'albums',
+	'notifications',
+	'notification',
+	'notifications-read',
 	'error'
 ] as const;
 
@@ -240,6 +264,40 @@ export const ServerMessageSchema = v.variant(
 				),
 				v.maxLength(MAX_LISTED_ALBUMS, `lists at most ${MAX_LISTED_ALBUMS} albums`)
 			)
+		}),
+		/** A page of the account's notifications, newest first; `more` when older ones remain. */
+		v.strictObject({
+			t: v.literal('notifications'),
+			...requestId,
+			notifications: v.pipe(
+				v.array(NotificationSchema),
+				v.maxLength(
+					MAX_NOTIFICATIONS_PER_PAGE,
+					`lists at most ${MAX_NOTIFICATIONS_PER_PAGE} notifications`
+				)
+			),
+			unread: UnreadCountSchema,
+			more: v.boolean()
+		}),
+		/**
+		 * Pushed to the account's sockets that listed their notifications: a new one, or a `photos`
+		 * batch that grew (it then `replaces` its old id and moves to the top).
+		 */
+		v.strictObject({
+			t: v.literal('notification'),
+			notification: NotificationSchema,
+			replaces: v.optional(NotificationIdSchema),
+			unread: UnreadCountSchema
+		}),
+		/**
+		 * Notifications up to `upTo` are read: the reply to `notifications-read` (with its id), and
+		 * pushed without an id to the account's other listening sockets so every badge clears.
+		 */
+		v.strictObject({
+			t: v.literal('notifications-read'),
+			...requestId,
+			upTo: NotificationIdSchema,
+			unread: UnreadCountSchema
 		}),
 		v.strictObject({
 			t: v.literal('error'),

@@ -68,6 +68,11 @@ export class People {
 		return this.compare(listing);
 	}
 
+	/** The same comparison for keys that came another way (an accepted invite names them). */
+	recipientFor(listing: DirectoryResponse): Promise<Recipient> {
+		return this.compare(listing);
+	}
+
 	/**
 	 * What the share sheet may go on with: pins a first-use recipient, and refuses a changed key
 	 * (KeyChangedError) — the caller shows the warning and offers `accept` after comparing.

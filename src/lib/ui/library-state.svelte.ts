@@ -2,7 +2,7 @@
 import { createContext } from 'svelte';
 import type { SignedIn } from '../account';
 import { AccountApi } from '../account/api';
-import { signKeyPairFromSeed } from '../crypto';
+import { signKeyPairFromSeed, toBase64Url } from '../crypto';
 import {
 	Library,
 	type ImportProgress,
@@ -17,7 +17,10 @@ import { SyncEngine, browserTabs, type SocketLike } from '../sync/engine';
 import { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
 import { askPersistentStorage } from './device-storage';
 import { gridPhoto, pendingOriginals, transferFiles, type TransferFile } from './library-view';
+import { completeInvites, type InviteOutcome } from '../sharing/complete-invites';
+import { InviteApi } from '../sharing/invites';
 import { People } from '../sharing/people';
+import { NotificationState } from './notification-state.svelte';
 import { photoSource } from './photo-source';
 import type { GridPhoto, PhotoSource } from './photos/types';
 
@@ -45,6 +48,18 @@ export class LibraryState {
 	readonly reader: PhotoReader;
 	/** The people this account shares with: directory look-ups and identity pins (I6). */
 	readonly people: People;
+	/** The notification centre (shared with you, new photos, removed, invite accepted). */
+	readonly notifications = new NotificationState({
+		albumName: (albumId) =>
+			this.albumList?.find((album) => album.albumId === albumId)?.name ?? null,
+		onArrived: (notification) => {
+			if (notification.type === 'invite-accepted') void this.completeInvites();
+			else this.albumsChanged();
+		}
+	});
+	/** Invites this device could not complete yet, and why (shown on the Sharing page). */
+	inviteProblems = $state.raw<InviteOutcome[]>([]);
+	private completing: Promise<void> | null = null;
 	library: Library | null = null;
 	albums: Albums | null = null;
 	/** Albums other than the library, newest first; null until first listed. */
@@ -76,6 +91,37 @@ export class LibraryState {
 		});
 	}
 
+	/** Invites to this account's albums, made by email before the person had an account. */
+	invites(): InviteApi {
+		return new InviteApi({ token: this.signedIn.token, signSeed: this.signedIn.keys.signSeed });
+	}
+
+	/**
+	 * Adds people who signed up after being invited to an album this account manages: on every
+	 * connection, and when the relay says an invite was accepted. One run at a time.
+	 */
+	completeInvites(): Promise<void> {
+		const engine = this.engine;
+		if (!engine || this.completing) return this.completing ?? Promise.resolve();
+		this.completing = (async () => {
+			try {
+				const outcomes = await completeInvites({
+					engine,
+					me: toBase64Url(engine.identity.sign.publicKey),
+					people: this.people,
+					invites: this.invites()
+				});
+				this.inviteProblems = outcomes.filter((outcome) => outcome.result === 'skipped');
+				if (outcomes.some((outcome) => outcome.result === 'added')) this.albumsChanged();
+			} catch {
+				// Offline, or the relay is busy: the next connection tries again.
+			} finally {
+				this.completing = null;
+			}
+		})();
+		return this.completing;
+	}
+
 	/** Whether this account's plan lets it share albums it owns. */
 	get canShare(): boolean {
 		return this.signedIn.account.plan.sharing;
@@ -103,6 +149,12 @@ export class LibraryState {
 			});
 			this.engine = engine;
 			if (this.stopped) return;
+			this.cleanups.push(this.notifications.attach(engine.connection));
+			this.cleanups.push(
+				engine.connection.onStatus((status) => {
+					if (status === 'ready' && this.library) void this.completeInvites();
+				})
+			);
 			engine.start();
 			this.cleanups.push(this.uploads.subscribe(() => this.refreshTransfers()));
 			await this.uploads.start();
@@ -126,6 +178,9 @@ export class LibraryState {
 			this.cleanups.push(library.subscribe(() => this.refreshPhotos()));
 			this.refreshPhotos();
 			this.status = 'ready';
+			// Notifications name albums from the list; other pages list them when they open.
+			void this.refreshAlbums();
+			void this.completeInvites();
 		} catch (error) {
 			this.status = 'error';
 			this.problem =

@@ -17,8 +17,12 @@ export const sections: readonly Section[] = [
 	{ href: '/settings', label: 'Settings', icon: 'settings' }
 ];
 
+/** The notification list: no tab of its own (the bell opens it), but its own title. */
+const activity: Section = { href: '/notifications', label: 'Activity', icon: 'bell' };
+
 /** The section a path lives in: '/albums/x' is in Albums; anything unknown falls back to Library. */
 export function sectionFor(pathname: string): Section {
+	if (pathname === activity.href) return activity;
 	const nested = sections.find(
 		(s) => s.href !== '/' && (pathname === s.href || pathname.startsWith(`${s.href}/`))
 	);

@@ -1,13 +1,19 @@
 // Sharing with people against the real relay: the directory, pins (I6), roles, removal with a new epoch (I3), leaving.
 
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccountApi } from '../../../src/lib/account/api';
 import { AccountError } from '../../../src/lib/account/errors';
 import { generateBoxKeyPair, generateSignKeyPair, toBase64Url } from '../../../src/lib/crypto';
 import { verificationId } from '../../../src/lib/crypto/verification';
+import { signSeedOf } from '../../../src/lib/crypto';
+import { completeInvites } from '../../../src/lib/sharing/complete-invites';
+import { InviteApi } from '../../../src/lib/sharing/invites';
 import { Members, MembershipProblem } from '../../../src/lib/sharing/members';
 import { KeyChangedError, People, type Directory } from '../../../src/lib/sharing/people';
 import type { AlbumSync } from '../../../src/lib/sync/engine';
+import { call, quickSignup, takeCode } from '../accounts/client';
 import { startTestRelay, type TestRelay } from '../helpers/relay';
 import { seedAccount, type SeededAccount } from '../helpers/stream';
 import { eventually, makeDevice, withRelayDatabase, type Device } from '../sync/helpers';
@@ -193,5 +199,53 @@ describe('sharing an album with people', () => {
 		await expect(api.lookUpMember(frank.token, frank.signPk)).rejects.toMatchObject({
 			status: 404
 		});
+	});
+
+	it('adds someone invited by email once they sign up, when the owner’s device next runs', async () => {
+		const [alice] = await seedPeople(['alice4']);
+		const aliceDevice = await deviceOf(alice);
+		const { album } = await aliceDevice.engine.createAlbum({});
+		(await album.whenModel()).rename('Reunion');
+		const invites = new InviteApi({
+			token: alice.token,
+			signSeed: signSeedOf(alice.identity.sign.privateKey),
+			baseUrl: relay.url
+		});
+		const email = `gina-${Date.now()}@example.org`;
+		await invites.create({ albumId: album.albumId, email, role: 'collaborator' });
+		const people = new People(aliceDevice.db, directoryOf(alice));
+		const run = () =>
+			completeInvites({ engine: aliceDevice.engine, me: alice.signPk, people, invites });
+		// Nobody signed up yet: nothing to do.
+		expect(await run()).toEqual([]);
+
+		// The invitation mail, with its sign-up link, is in the relay's outbox; it is read and put away.
+		const outbox = path.join(relay.dataDir, 'outbox');
+		const mails = (await fs.readdir(outbox)).filter((name) => name.endsWith('.eml'));
+		let invitation: string | undefined;
+		for (const name of mails) {
+			const text = await fs.readFile(path.join(outbox, name), 'utf8');
+			if (!new RegExp(`^To: ${email}$`, 'm').test(text)) continue;
+			invitation = text;
+			await fs.rm(path.join(outbox, name));
+		}
+		expect(invitation).toMatch(/invite=/);
+
+		const gina = quickSignup(email);
+		expect((await call(relay.port, 'POST', '/api/signup', { body: gina.body })).status).toBe(202);
+		const code = await takeCode(relay.dataDir, email);
+		const verified = await call(relay.port, 'POST', '/api/signup/verify', {
+			body: { email, code, device: { name: 'Phone' } }
+		});
+		expect(verified.status).toBe(200);
+
+		const outcomes = await run();
+		expect(outcomes).toEqual([
+			expect.objectContaining({ albumId: album.albumId, email, result: 'added' })
+		]);
+		expect(album.membership!.members.get(gina.body.publicKeys.signPk)?.role).toBe('collaborator');
+		// Pinned like any share, and done: the next run finds nothing.
+		expect((await people.recipient(email)).trust).toBe('pinned');
+		expect(await run()).toEqual([]);
 	});
 });

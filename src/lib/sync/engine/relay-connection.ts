@@ -40,7 +40,22 @@ export type AlbumFrame = Extract<ServerMessage, { t: 'entry' | 'caught-up' | 'un
 /** Replies to requests (matched by id). */
 export type Reply = Extract<
 	ServerMessage,
-	{ t: 'ack' | 'caught-up' | 'pong' | 'unsubscribed' | 'albums' }
+	{
+		t:
+			| 'ack'
+			| 'caught-up'
+			| 'pong'
+			| 'unsubscribed'
+			| 'albums'
+			| 'notifications'
+			| 'notifications-read';
+	}
+>;
+
+/** Frames the relay pushes about the account's notifications (docs/notifications.md). */
+export type NotificationFrame = Extract<
+	ServerMessage,
+	{ t: 'notification' | 'notifications-read' }
 >;
 
 /** Requests are client frames without an id; the connection adds one. */
@@ -113,6 +128,7 @@ export class RelayConnection {
 	>();
 	private readonly followers = new Map<string, Set<AlbumFollower>>();
 	private readonly statusListeners = new Set<(status: ConnectionStatus) => void>();
+	private readonly notificationListeners = new Set<(frame: NotificationFrame) => void>();
 	private readonly clock: Clock;
 	private readonly random: () => number;
 
@@ -163,6 +179,12 @@ export class RelayConnection {
 				}
 			});
 		});
+	}
+
+	/** Pushed notification frames (a new one, or read marks made on another device). */
+	onNotification(listener: (frame: NotificationFrame) => void): () => void {
+		this.notificationListeners.add(listener);
+		return () => this.notificationListeners.delete(listener);
 	}
 
 	onStatus(listener: (status: ConnectionStatus) => void): () => void {
@@ -270,7 +292,16 @@ export class RelayConnection {
 			case 'ack':
 			case 'pong':
 			case 'albums':
+			case 'notifications':
 				this.settle(msg.id, msg);
+				return;
+			case 'notification':
+				for (const listener of this.notificationListeners) listener(msg);
+				return;
+			case 'notifications-read':
+				// The reply to this socket's own request, or a push from the account's other devices.
+				if (msg.id !== undefined) this.settle(msg.id, msg);
+				else for (const listener of this.notificationListeners) listener(msg);
 				return;
 			case 'error':
 				if (msg.id === 'auth') {
