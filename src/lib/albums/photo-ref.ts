@@ -10,6 +10,26 @@ import {
 	describeIssues,
 	isBlobId
 } from '../protocol';
+import { decodePhotoRef } from './photo-ref-codec';
+import {
+	CONTENT_HASH_BYTES,
+	FILE_KEY_BYTES,
+	MAX_APERTURE,
+	MAX_CAPTION_LENGTH,
+	MAX_DURATION_MS,
+	MAX_EXIF_TEXT_LENGTH,
+	MAX_EXPOSURE_SECONDS,
+	MAX_FILENAME_LENGTH,
+	MAX_FOCAL_LENGTH_MM,
+	MAX_ISO,
+	MAX_MIME_LENGTH,
+	MAX_PIXELS,
+	MAX_THUMBHASH_BYTES,
+	MIME_PATTERN,
+	MIN_THUMBHASH_BYTES
+} from './photo-ref-limits';
+
+export { MAX_CAPTION_LENGTH, MAX_FILENAME_LENGTH };
 
 /** A photo id: random like other ids (16 bytes, base64url), unique within the album. */
 export const PhotoIdSchema = v.pipe(
@@ -27,16 +47,16 @@ const text = (max: number) =>
 const TimeMsSchema = v.pipe(v.number(), v.safeInteger('must be a whole number'));
 
 /** Pixel sizes up to 1,000,000 px per side: larger ones are not photos a phone can show. */
-const PixelsSchema = v.pipe(CounterSchema, v.maxValue(1_000_000, 'is too large'));
+const PixelsSchema = v.pipe(CounterSchema, v.maxValue(MAX_PIXELS, 'is too large'));
 
 /** The few EXIF fields shown in the info panel; the full EXIF never leaves the file. */
 export const ExifSummarySchema = v.strictObject({
-	camera: v.optional(text(120)),
-	lens: v.optional(text(120)),
-	focalLengthMm: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100_000))),
-	aperture: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1000))),
-	exposureSeconds: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(100_000))),
-	iso: v.optional(v.pipe(CounterSchema, v.maxValue(10_000_000))),
+	camera: v.optional(text(MAX_EXIF_TEXT_LENGTH)),
+	lens: v.optional(text(MAX_EXIF_TEXT_LENGTH)),
+	focalLengthMm: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(MAX_FOCAL_LENGTH_MM))),
+	aperture: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(MAX_APERTURE))),
+	exposureSeconds: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(MAX_EXPOSURE_SECONDS))),
+	iso: v.optional(v.pipe(CounterSchema, v.maxValue(MAX_ISO))),
 	gps: v.optional(
 		v.strictObject({
 			lat: v.pipe(v.number(), v.minValue(-90), v.maxValue(90)),
@@ -45,13 +65,10 @@ export const ExifSummarySchema = v.strictObject({
 	)
 });
 
-export const MAX_CAPTION_LENGTH = 2000;
-export const MAX_FILENAME_LENGTH = 255;
-
 export const PhotoRefSchema = v.strictObject({
 	id: PhotoIdSchema,
 	/** The file's 32-byte key: original, preview and thumbnail are encrypted under subkeys of it. */
-	fileKey: base64UrlBytes(32, 32),
+	fileKey: base64UrlBytes(FILE_KEY_BYTES, FILE_KEY_BYTES),
 	/** No thumb for a format the importing browser could not decode (HEIC on Chromium). */
 	blobs: v.strictObject({
 		original: BlobIdSchema,
@@ -60,8 +77,8 @@ export const PhotoRefSchema = v.strictObject({
 	}),
 	mime: v.pipe(
 		v.string(),
-		v.maxLength(100, 'is too long'),
-		v.regex(/^(?:image|video)\/[a-z0-9][a-z0-9.+-]*$/, 'must be an image/* or video/* type')
+		v.maxLength(MAX_MIME_LENGTH, 'is too long'),
+		v.regex(MIME_PATTERN, 'must be an image/* or video/* type')
 	),
 	/** Bytes of the original file (before encryption). */
 	size: CounterSchema,
@@ -69,11 +86,11 @@ export const PhotoRefSchema = v.strictObject({
 	height: PixelsSchema,
 	takenAt: TimeMsSchema,
 	/** ThumbHash of the thumbnail, shown while it loads. */
-	thumbhash: v.optional(base64UrlBytes(1, 64)),
+	thumbhash: v.optional(base64UrlBytes(MIN_THUMBHASH_BYTES, MAX_THUMBHASH_BYTES)),
 	/** Videos: length in milliseconds, when the browser could read it. */
-	durationMs: v.optional(v.pipe(CounterSchema, v.maxValue(7 * 24 * 3600 * 1000, 'is too long'))),
+	durationMs: v.optional(v.pipe(CounterSchema, v.maxValue(MAX_DURATION_MS, 'is too long'))),
 	/** BLAKE2b-256 of the original's bytes: the same file imported twice is stored once. */
-	contentHash: v.optional(base64UrlBytes(32, 32)),
+	contentHash: v.optional(base64UrlBytes(CONTENT_HASH_BYTES, CONTENT_HASH_BYTES)),
 	filename: text(MAX_FILENAME_LENGTH),
 	exif: v.optional(ExifSummarySchema),
 	caption: v.optional(text(MAX_CAPTION_LENGTH)),
@@ -85,8 +102,12 @@ export const PhotoRefSchema = v.strictObject({
 export type PhotoRef = v.InferOutput<typeof PhotoRefSchema>;
 export type ExifSummary = v.InferOutput<typeof ExifSummarySchema>;
 
-/** A PhotoRef read from a doc, or null: anyone can put anything in the doc they write. */
+/**
+ * A PhotoRef read from a doc, or null: anyone can put anything in the doc they write. Docs hold
+ * the binary form (photo-ref-codec.ts); photos added before it are plain objects, still read.
+ */
 export function readPhotoRef(value: unknown): PhotoRef | null {
+	if (value instanceof Uint8Array) return decodePhotoRef(value);
 	const result = v.safeParse(PhotoRefSchema, value);
 	return result.success ? result.output : null;
 }
