@@ -2,6 +2,7 @@
 // share by email with a role, a collaborator's upload appearing live with presence, a viewer's forced write refused,
 // removal (I3), and a changed key blocking sharing (I6).
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, type Browser, type Page } from '@playwright/test';
@@ -19,6 +20,7 @@ import {
 	logIn,
 	test,
 	uniqueEmail,
+	waitForEmailCode,
 	type TestAccount
 } from './helpers';
 
@@ -257,25 +259,25 @@ test('an owner shares with a collaborator and a viewer; live uploads, presence, 
 	const after = await storedChain(albumId);
 	const held = await after.openEpochKeys(await identityOf(collaborator));
 	expect(held.has(after.state.epoch)).toBe(false);
-	const db = relayDatabase();
-	let newest: Envelope;
-	try {
-		newest = JSON.parse(
-			(
-				db
-					.prepare(
-						`SELECT seq, envelope FROM envelopes WHERE album_id = @albumId AND doc_id = @docId AND epoch = @epoch
-						UNION ALL SELECT seq, envelope FROM snapshots WHERE album_id = @albumId AND doc_id = @docId AND epoch = @epoch
-						ORDER BY seq DESC LIMIT 1`
-					)
-					.get({ albumId, docId: contribDocId(ownerPk), epoch: after.state.epoch }) as {
-					envelope: string;
-				}
-			).envelope
-		) as Envelope;
-	} finally {
-		db.close();
-	}
+	// The photo reaches the relay after it shows on the owner's device: wait for it there.
+	const newestUnderNewEpoch = (): Envelope | undefined => {
+		const db = relayDatabase();
+		try {
+			const row = db
+				.prepare(
+					`SELECT seq, envelope FROM envelopes WHERE album_id = @albumId AND doc_id = @docId AND epoch = @epoch
+					UNION ALL SELECT seq, envelope FROM snapshots WHERE album_id = @albumId AND doc_id = @docId AND epoch = @epoch
+					ORDER BY seq DESC LIMIT 1`
+				)
+				.get({ albumId, docId: contribDocId(ownerPk), epoch: after.state.epoch }) as
+				{ envelope: string } | undefined;
+			return row && (JSON.parse(row.envelope) as Envelope);
+		} finally {
+			db.close();
+		}
+	};
+	await expect.poll(() => newestUnderNewEpoch() !== undefined, { timeout: 30_000 }).toBe(true);
+	const newest = newestUnderNewEpoch()!;
 	// Opened with everything the collaborator held, as their device would: no key for this epoch.
 	await expect(openEnvelope(newest, { state: after.state, epochKeys: held })).rejects.toThrow();
 	// Each old key tried as if it were the new one: the ciphertext does not open.
@@ -325,4 +327,83 @@ test('a changed key for someone already shared with stops sharing until the new 
 	await dialog.getByTestId('trust-new-keys').click();
 	await expect(dialog.getByTestId('share-trust')).toContainText('same keys');
 	await expect(dialog.getByTestId('share-confirm')).toBeEnabled();
+});
+
+/** The sign-up link (path and query) of the invitation mailed to `email`, from the relay's outbox. */
+async function invitationLink(email: string): Promise<string> {
+	const folder = path.join(E2E_DATA_DIR, 'outbox');
+	let link: string | undefined;
+	await expect
+		.poll(
+			async () => {
+				for (const name of (await readdir(folder)).filter((n) => n.endsWith('.eml'))) {
+					// Undo quoted-printable soft breaks and escapes: the link may be wrapped.
+					const mail = (await readFile(path.join(folder, name), 'utf8'))
+						.replace(/=\r?\n/g, '')
+						.replace(/=3D/gi, '=');
+					if (!new RegExp(`^To: ${email}$`, 'im').test(mail)) continue;
+					const url = /https?:\/\/\S+?(\/\?invite=[A-Za-z0-9_-]+&email=[^\s"<>]+)/.exec(mail);
+					if (url) link = url[1]!.replace(/&amp;/g, '&');
+				}
+				return link;
+			},
+			{ message: `an invitation to ${email}`, timeout: 10_000 }
+		)
+		.toBeTruthy();
+	return link!;
+}
+
+test('an invite to an email with no account: sign up through the mailed link; the album appears once the owner is online', async ({
+	browser,
+	baseURL
+}) => {
+	test.setTimeout(180_000);
+	const owner = await createAccountThroughApi(baseURL!, uniqueEmail('inviter'));
+	const ownerPage = await signedIn(browser, owner);
+	await newAlbum(ownerPage, 'Invited album');
+	const email = uniqueEmail('invitee');
+	await (await openPeople(ownerPage)).getByTestId('share-button').click();
+	const dialog = ownerPage.getByTestId('share-dialog');
+	await dialog.getByTestId('share-email').fill(email);
+	await dialog.getByTestId('share-look-up').click();
+	await expect(dialog.getByTestId('share-invite')).toContainText('Nobody with this email');
+	await dialog.getByTestId('share-role-collaborator').check();
+	await dialog.getByTestId('share-send-invite').click();
+	await expect(ownerPage.getByTestId('album-notice')).toContainText(`Invitation sent to ${email}`);
+	// The owner's app goes offline (closed) before the invitee signs up.
+	await ownerPage.context().close();
+
+	const page = await (await browser.newContext()).newPage();
+	await page.goto(await invitationLink(email));
+	await expect(page.getByText('You were invited to a shared album')).toBeVisible();
+	await page.getByRole('link', { name: 'Sign up' }).click();
+	await expect(page.getByLabel('Email')).toHaveValue(email);
+	await page.getByLabel('Password', { exact: true }).fill('violet anchor mosaic 71');
+	await page.getByRole('button', { name: 'Create account' }).click();
+	const list = page.getByRole('list', { name: 'Recovery words' });
+	await expect(list).toBeVisible({ timeout: 30_000 });
+	const words = (await list.locator('li .w').allTextContents()).map((w) => w.trim());
+	await page.getByRole('button', { name: 'I have saved them' }).click();
+	const asked = page.getByRole('textbox', { name: /^Word \d+$/ });
+	await expect(asked).toHaveCount(3);
+	for (let i = 0; i < 3; i++) {
+		const label = await asked.nth(i).evaluate((input) => input.closest('label')!.textContent!);
+		await asked.nth(i).fill(words[Number(/Word (\d+)/.exec(label)![1]) - 1]!);
+	}
+	await page.getByRole('button', { name: 'Continue' }).click();
+	await page.getByLabel('Code').fill(await waitForEmailCode(email));
+	await page.getByRole('button', { name: 'Confirm' }).click();
+	await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+	await page
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Albums' })
+		.click();
+	await expect(page.getByText('No albums yet')).toBeVisible({ timeout: 20_000 });
+
+	// The owner's app comes back online: it adds the invitee, whose open Albums page shows the album.
+	await signedIn(browser, owner);
+	await expect(page.getByRole('link', { name: /Invited album/ })).toBeVisible({ timeout: 30_000 });
+	await page.getByRole('link', { name: /Invited album/ }).click();
+	await expect(page.getByText('Shared · Collaborator')).toBeVisible();
+	await expect(page.getByTestId('upload-to-album-button')).toBeVisible();
 });
