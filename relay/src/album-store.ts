@@ -1,4 +1,4 @@
-// Albums in SQLite: membership chains, stored envelopes, the newest snapshot per doc, receipts, catch-up pages.
+// Albums in SQLite: membership chains, stored envelopes, the newest snapshot per doc, receipts, blob bindings, catch-up pages.
 
 import type { MembershipEntry } from '../../src/lib/protocol';
 import type { Transaction } from 'better-sqlite3';
@@ -28,7 +28,6 @@ export interface StreamRow {
 	json: string;
 }
 
-/** What a post stores: an update, or a snapshot that replaces its doc's snapshot and compacts. */
 /** Current members by signing key (MembershipState.members). */
 export type Members = ReadonlyMap<string, { readonly role: string }>;
 
@@ -38,6 +37,7 @@ export interface MemberAlbum {
 	lastSeq: number;
 }
 
+/** What a post stores: an update, or a snapshot that replaces its doc's snapshot and compacts. */
 export interface NewEnvelope {
 	albumId: string;
 	docId: string;
@@ -47,6 +47,22 @@ export interface NewEnvelope {
 	json: string;
 	/** Set for snapshots: the album seq the snapshot covers. */
 	covers: number | null;
+	/** Blob ids the envelope's update references, to bind to the album (see bindBlobs). */
+	blobs: readonly string[];
+	/** The account of the socket that posted it (`signer` is its key). */
+	posterAccountId: string;
+}
+
+/** What storing an envelope did: its seq, and the blob ids whose binding was refused. */
+export interface StoredEnvelope {
+	seq: number;
+	refusedBlobs: string[];
+}
+
+/** Who asks for a blob: their account, and the signing key albums know them by. */
+export interface BlobReader {
+	accountId: string;
+	signPk: string;
 }
 
 interface AlbumDbRow {
@@ -66,7 +82,7 @@ interface AlbumDbRow {
 export class AlbumStore {
 	private readonly statements;
 	private readonly wal: WalSync;
-	private insertBatch: Transaction<(batch: readonly NewEnvelope[]) => number[]> | undefined;
+	private insertBatch: Transaction<(batch: readonly NewEnvelope[]) => StoredEnvelope[]> | undefined;
 
 	constructor(private readonly db: RelayDatabase) {
 		this.wal = new WalSync(db);
@@ -125,6 +141,19 @@ export class AlbumStore {
 					envelope = excluded.envelope, received_at = excluded.received_at`
 			),
 			compact: db.prepare('DELETE FROM envelopes WHERE album_id = ? AND doc_id = ? AND seq <= ?'),
+			bound: db.prepare('SELECT 1 FROM album_blobs WHERE album_id = ? AND blob_id = ?'),
+			bind: db.prepare(
+				'INSERT OR IGNORE INTO album_blobs (album_id, blob_id, bound_at) VALUES (?, ?, ?)'
+			),
+			blobOwner: db.prepare('SELECT owner_account_id FROM blobs WHERE blob_id = ?'),
+			// Bound to a live album that this key is a member of now (album_members follows the
+			// chain in the transaction of every membership entry, and is emptied on delete).
+			boundForMember: db.prepare(
+				`SELECT 1 FROM album_blobs b
+				JOIN album_members m ON m.album_id = b.album_id AND m.sign_pk = ?
+				JOIN albums a ON a.album_id = b.album_id AND a.deleted_at IS NULL
+				WHERE b.blob_id = ? LIMIT 1`
+			),
 			// One page of catch-up in album seq order: membership entries, the newest snapshot of each
 			// doc, and the updates no snapshot covers. Keyset-paged on seq, so each page is a short
 			// query of its own and writes can run between pages.
@@ -255,23 +284,70 @@ export class AlbumStore {
 	}
 
 	/**
-	 * Stores an envelope at the next seq with its receipt. A snapshot replaces the doc's snapshot
-	 * and drops the doc's updates it covers, in the same transaction.
+	 * Stores an envelope at the next seq with its receipt and blob bindings. A snapshot replaces
+	 * the doc's snapshot and drops the doc's updates it covers, in the same transaction.
 	 */
-	insertEnvelope(envelope: NewEnvelope): number {
+	insertEnvelope(envelope: NewEnvelope): StoredEnvelope {
 		return this.insertEnvelopes([envelope])[0]!;
 	}
 
 	/**
-	 * Stores several envelopes in one transaction (one WAL append for the lot) and returns their
-	 * seqs in order. The caller checked each against the head, and nothing moved it since.
+	 * Stores several envelopes in one transaction (one WAL append for the lot), each with its blob
+	 * bindings, and returns their seqs in order. The caller checked each against the head, and
+	 * nothing moved it since.
 	 */
-	insertEnvelopes(envelopes: readonly NewEnvelope[]): number[] {
+	insertEnvelopes(envelopes: readonly NewEnvelope[]): StoredEnvelope[] {
 		this.insertBatch ??= this.db.transaction((batch: readonly NewEnvelope[]) =>
-			batch.map((envelope) => this.storeEnvelope(envelope))
+			batch.map((envelope) => ({
+				seq: this.storeEnvelope(envelope),
+				refusedBlobs: this.bindBlobs(envelope)
+			}))
 		);
 		const insert = this.insertBatch;
 		return this.wal.commitUnsynced(() => insert.immediate(envelopes));
+	}
+
+	/**
+	 * Binds the envelope's blobs to its album, inside the transaction that stores it (so a binding
+	 * exists exactly when its envelope does, and is judged against the members and blob owners of
+	 * that moment). A blob may be bound when it is already bound here (idempotent), when it does
+	 * not exist yet (ids are 16+ random bytes: knowing one means having read the PhotoRef that
+	 * names it; its uploader's upload creates it later), when the poster's account owns it, or
+	 * when the poster can read it already through another live album they are a member of (a copy
+	 * of a shared photo). Returns the ids refused; the envelope stands either way.
+	 */
+	private bindBlobs(envelope: NewEnvelope): string[] {
+		const refused: string[] = [];
+		if (envelope.blobs.length === 0) return refused;
+		const now = Date.now();
+		for (const blobId of envelope.blobs) {
+			if (this.statements.bound.get(envelope.albumId, blobId)) continue;
+			const owner = this.blobOwner(blobId);
+			const allowed =
+				owner === undefined ||
+				owner === envelope.posterAccountId ||
+				this.statements.boundForMember.get(envelope.signer, blobId) !== undefined;
+			if (allowed) this.statements.bind.run(envelope.albumId, blobId, now);
+			else refused.push(blobId);
+		}
+		return refused;
+	}
+
+	/**
+	 * Whether the relay serves this blob to `reader`: their account uploaded it (their library),
+	 * or it is bound to a live album whose current members include their key. Anyone else is told
+	 * nothing, exactly as for a blob that does not exist.
+	 */
+	blobReadable(blobId: string, reader: BlobReader): boolean {
+		if (this.blobOwner(blobId) === reader.accountId) return true;
+		return this.statements.boundForMember.get(reader.signPk, blobId) !== undefined;
+	}
+
+	/** The account that uploaded the blob; null when that account is gone, undefined when no blob. */
+	private blobOwner(blobId: string): string | null | undefined {
+		const row = this.statements.blobOwner.get(blobId) as
+			{ owner_account_id: string | null } | undefined;
+		return row === undefined ? undefined : row.owner_account_id;
 	}
 
 	private storeEnvelope(envelope: NewEnvelope): number {

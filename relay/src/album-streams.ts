@@ -23,7 +23,13 @@ import {
 	type ServerMessage,
 	type UnsignedMembershipEntry
 } from '../../src/lib/protocol';
-import { AlbumStore, type MemberAlbum, type NewEnvelope, type StreamRow } from './album-store';
+import {
+	AlbumStore,
+	type MemberAlbum,
+	type NewEnvelope,
+	type StoredEnvelope,
+	type StreamRow
+} from './album-store';
 import type { AccountStore } from './account-store';
 import type { ClientConnection, Subscription } from './connection';
 import type { Logger } from './log';
@@ -208,9 +214,15 @@ export class AlbumStreams {
 	 * Stores an update or snapshot: its seq (the first seq for a resend), and when it is on disk.
 	 * Updates checked in one turn of the event loop are committed together at its end (one
 	 * transaction, one WAL append); a membership change commits them first, so each is stored at
-	 * the head it was checked against.
+	 * the head it was checked against. `blobs` (the blob ids the update references) are bound to
+	 * the album in the same transaction, those the poster may bind (AlbumStore.bindBlobs); a
+	 * resend binds nothing more, its first copy did.
 	 */
-	async post(envelope: Envelope, writer: Writer): Promise<Committed> {
+	async post(
+		envelope: Envelope,
+		writer: Writer,
+		blobs: readonly string[] = []
+	): Promise<Committed> {
 		const hash = await this.checkSigned(envelope, writer);
 		const state = this.requireState(envelope.albumId);
 		const key = `${envelope.albumId}/${toBase64Url(hash)}`;
@@ -226,7 +238,9 @@ export class AlbumStreams {
 			signer: envelope.by,
 			hash,
 			json: JSON.stringify(envelope),
-			covers: null
+			covers: null,
+			blobs,
+			posterAccountId: writer.accountId
 		};
 		if (envelope.kind !== 'snapshot') return this.enqueue(key, row);
 
@@ -241,16 +255,17 @@ export class AlbumStreams {
 				`This snapshot claims to cover seq ${covers}, but the album is at seq ${lastSeq}.`
 			);
 		}
-		const stored = this.store.snapshotCovers(envelope.albumId, envelope.docId);
-		if (stored !== undefined && stored > covers) {
+		const storedCovers = this.store.snapshotCovers(envelope.albumId, envelope.docId);
+		if (storedCovers !== undefined && storedCovers > covers) {
 			throw new StreamError(
 				WsErrorCode.staleSnapshot,
-				`A newer snapshot of this doc (covering seq ${stored}) is already stored.`
+				`A newer snapshot of this doc (covering seq ${storedCovers}) is already stored.`
 			);
 		}
-		const seq = this.store.insertEnvelope({ ...row, covers });
-		this.fanOut(envelope.albumId, entryFrame(envelope.albumId, seq, 'envelope', row.json));
-		return this.acked(seq);
+		const stored = this.store.insertEnvelope({ ...row, covers });
+		this.logRefusedBindings(row, stored);
+		this.fanOut(envelope.albumId, entryFrame(envelope.albumId, stored.seq, 'envelope', row.json));
+		return this.acked(stored.seq);
 	}
 
 	private enqueue(key: string, row: NewEnvelope): Promise<Committed> {
@@ -268,18 +283,38 @@ export class AlbumStreams {
 		const batch = this.queued;
 		this.queued = [];
 		this.queuedByHash.clear();
-		let seqs: number[];
+		let stored: StoredEnvelope[];
 		try {
-			seqs = this.store.insertEnvelopes(batch.map((item) => item.row));
+			stored = this.store.insertEnvelopes(batch.map((item) => item.row));
 		} catch (error) {
 			for (const item of batch) item.reject(error);
 			return;
 		}
 		batch.forEach(({ row, resolve }, i) => {
-			const seq = seqs[i]!;
+			const { seq } = stored[i]!;
+			this.logRefusedBindings(row, stored[i]!);
 			this.fanOut(row.albumId, entryFrame(row.albumId, seq, 'envelope', row.json));
 			resolve(this.acked(seq));
 		});
+	}
+
+	/**
+	 * A refused binding leaves the envelope standing: the post is valid, only the claim to another
+	 * account's blob is not. The poster's own devices never make one (they bind what they upload,
+	 * or what they could already read), so it is worth a line in the log.
+	 */
+	private logRefusedBindings(row: NewEnvelope, stored: StoredEnvelope): void {
+		if (stored.refusedBlobs.length === 0) return;
+		this.log.warn(
+			{
+				albumId: row.albumId,
+				seq: stored.seq,
+				signer: row.signer,
+				refused: stored.refusedBlobs.length,
+				firstRefused: stored.refusedBlobs[0]
+			},
+			'blob bindings refused: the poster may not read these blobs'
+		);
 	}
 
 	/**

@@ -273,5 +273,30 @@ CREATE INDEX invites_by_album ON invites (album_id, created_at);
 CREATE INDEX invites_by_email ON invites (email);
 CREATE INDEX invites_by_expiry ON invites (expires_at) WHERE accepted_at IS NULL;
 `
+	},
+	{
+		version: 8,
+		name: 'blob bindings before uploads',
+		// A post binds the blobs its update references to the album in the transaction that stores
+		// it (docs/uploads.md, "Blob access"), usually before the upload that creates the blob has
+		// finished: so album_blobs.blob_id no longer references blobs. The table is rebuilt (SQLite
+		// cannot drop a constraint), keeping its rows; the index on (blob_id, album_id) answers
+		// "may this member read this blob" from the index alone.
+		sql: `
+CREATE TABLE album_blobs_v8 (
+	album_id  TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	-- a blob id; the blob may not be uploaded yet
+	blob_id   TEXT NOT NULL,
+	bound_at  INTEGER NOT NULL,
+	PRIMARY KEY (album_id, blob_id)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO album_blobs_v8 (album_id, blob_id, bound_at)
+	SELECT album_id, blob_id, bound_at FROM album_blobs;
+DROP TABLE album_blobs;
+ALTER TABLE album_blobs_v8 RENAME TO album_blobs;
+
+CREATE INDEX album_blobs_by_blob ON album_blobs (blob_id, album_id);
+`
 	}
 ];

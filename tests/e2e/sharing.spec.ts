@@ -407,3 +407,62 @@ test('an invite to an email with no account: sign up through the mailed link; th
 	await expect(page.getByText('Shared · Collaborator')).toBeVisible();
 	await expect(page.getByTestId('upload-to-album-button')).toBeVisible();
 });
+
+test('partner sharing: a photo the sharer imports reaches the partner with no manual step, and their Library when they choose', async ({
+	browser,
+	baseURL
+}) => {
+	test.setTimeout(180_000);
+	const sharer = await createAccountThroughApi(baseURL!, uniqueEmail('sharer'));
+	const partner = await createAccountThroughApi(baseURL!, uniqueEmail('partner'));
+	const sharerPage = await signedIn(browser, sharer);
+	const partnerPage = await signedIn(browser, partner);
+
+	// The sharer chooses a partner: the same look-up, Verification ID and pinning as any share.
+	await sharerPage
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Sharing' })
+		.click();
+	await sharerPage.getByTestId('partner-choose').click();
+	const dialog = sharerPage.getByTestId('share-dialog');
+	await dialog.getByTestId('share-email').fill(partner.email);
+	await dialog.getByTestId('share-look-up').click();
+	await expect(dialog.getByTestId('share-trust')).toContainText('First time you share with them');
+	await dialog.getByTestId('share-confirm').click();
+	await expect(sharerPage.getByTestId('partner-status')).toContainText(partner.email);
+
+	// The partner finds the album their partner fills, and keeps it open.
+	await partnerPage
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Sharing' })
+		.click();
+	await partnerPage.getByTestId('from-partner').click({ timeout: 30_000 });
+	await expect(partnerPage.getByTestId('album-count')).toHaveText('No photos yet');
+
+	// The sharer imports a photo into their own Library, nothing else.
+	await sharerPage
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Library' })
+		.click();
+	await sharerPage.getByTestId('import-input').setInputFiles([photo('for-partner.jpg', 4)]);
+	await expect(partnerPage.getByTestId('album-count')).toHaveText('1 photo', { timeout: 30_000 });
+
+	// Shown in the partner's own Library timeline once they ask for it.
+	await partnerPage.getByTestId('show-in-library').check();
+	await partnerPage
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Library' })
+		.click();
+	await expect(partnerPage.getByTestId('grid-cell')).toHaveCount(1, { timeout: 30_000 });
+	await expect(partnerPage.getByTestId('thumb-img')).toHaveCount(1, { timeout: 30_000 });
+
+	// Stopping removes the partner: the album's key changes and their app says so.
+	await sharerPage
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Sharing' })
+		.click();
+	await sharerPage.getByTestId('partner-stop').click();
+	await sharerPage.getByTestId('partner-stop-confirm').click();
+	await expect(sharerPage.getByTestId('partner-choose')).toBeVisible({ timeout: 20_000 });
+	await expect(partnerPage.getByTestId('grid-cell')).toHaveCount(0, { timeout: 30_000 });
+});

@@ -1,5 +1,6 @@
-// GET|HEAD /api/blobs/:id: encrypted blobs, whole or by Range, always as opaque octets.
+// GET|HEAD /api/blobs/:id: encrypted blobs, whole or by Range, always as opaque octets, to their uploader and the members of albums they are bound to.
 
+import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { ApiErrorCode, isBlobId } from '../../../src/lib/protocol';
 import type { ByteRange } from '../blobs';
@@ -10,17 +11,22 @@ import type { ApiRoute } from './route';
 const PREFIX = '/api/blobs/';
 
 /**
- * Blobs are ciphertext, so the relay cannot tell who may read one from its content. For now any
- * signed-in session may fetch a blob whose id (16+ random bytes) it knows; the album-level check
- * (the blob is bound in `album_blobs` to an album the account is a member of, or a link session's
- * album) comes with album streams.
+ * Blobs are ciphertext, so the relay cannot tell who may read one from its content; it goes by
+ * who uploaded it and where it is bound (docs/uploads.md, "Blob access"). A blob is served to the
+ * account that uploaded it (its library), and to every current member of a live album it is bound
+ * to (`album_blobs`, written with the posts that add its PhotoRef). Everyone else gets the same
+ * 404 as for a blob that does not exist, before the store is even asked, so the answer tells an
+ * outsider holding an id nothing. Once someone is removed from an album, its blobs stop being
+ * served to them (I3), but for those they uploaded or another album of theirs holds too.
  */
 export const blobRoute: ApiRoute = {
 	methods: ['GET', 'HEAD'],
 	match: (rawPath) => (rawPath.startsWith(PREFIX) ? { rawId: rawPath.slice(PREFIX.length) } : null),
 	async handle(request) {
 		const { req, res, params, ctx } = request;
-		if (!authenticate(request)) return;
+		const authenticated = authenticate(request);
+		if (!authenticated) return;
+		const { account } = authenticated;
 		let id: string;
 		try {
 			id = decodeURIComponent(params.rawId ?? '');
@@ -40,8 +46,10 @@ export const blobRoute: ApiRoute = {
 				'The blob id is not valid: it must be base64url of 16 to 32 bytes.'
 			);
 		}
+		const reader = { accountId: account.id, signPk: account.publicKeys.signPk };
+		if (!ctx.albums.store.blobReadable(id, reader)) return notFound(res);
 		const stat = await ctx.blobs.stat(id);
-		if (!stat) return sendApiError(res, 404, ApiErrorCode.blobNotFound, 'There is no such blob.');
+		if (!stat) return notFound(res);
 
 		res.setHeader('Content-Type', 'application/octet-stream');
 		res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -69,10 +77,15 @@ export const blobRoute: ApiRoute = {
 		if (req.method === 'HEAD') return void res.end();
 
 		const blob = await ctx.blobs.get(id, range ?? undefined);
-		if (!blob) return sendApiError(res, 404, ApiErrorCode.blobNotFound, 'There is no such blob.');
+		if (!blob) return notFound(res);
 		await pipeline(blob.stream, res);
 	}
 };
+
+/** One answer for "no such blob" and "not yours to read": no oracle for ids. */
+function notFound(res: ServerResponse): void {
+	sendApiError(res, 404, ApiErrorCode.blobNotFound, 'There is no such blob.');
+}
 
 /**
  * One `bytes=` range resolved against `size`. Syntax the relay does not serve (several ranges,

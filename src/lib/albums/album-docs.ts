@@ -2,7 +2,7 @@
 
 import * as v from 'valibot';
 import * as Y from 'yjs';
-import { PublicKeySchema } from '../protocol';
+import { isAlbumId, PublicKeySchema } from '../protocol';
 import { PhotoIdSchema, readPhotoRef, type PhotoRef } from './photo-ref';
 import { decodePhotoRef } from './photo-ref-codec';
 
@@ -21,6 +21,11 @@ export const Root = {
 	hidden: 'hidden',
 	/** album: Y.Map of AlbumSettings fields. */
 	settings: 'settings',
+	/**
+	 * album, in the account's library only: Y.Map albumId -> true, the shared albums whose photos
+	 * the owner chose to see in their Library timeline (private: only the account reads it).
+	 */
+	timeline: 'timeline',
 	/**
 	 * contrib and inbox: Y.Map photoId -> PhotoRef, as its binary form (photo-ref-codec.ts, one
 	 * Uint8Array per photo), or as a plain object in photos added before that form existed.
@@ -44,8 +49,12 @@ export const MAX_REACTION_LENGTH = 16;
  * 'library': the account's own photo library, a private album nobody else joins (docs/library.md);
  * 'album': everything people create and share.
  */
-export type AlbumKind = 'album' | 'library';
-export const ALBUM_KINDS = ['album', 'library'] as const satisfies readonly AlbumKind[];
+/**
+ * `library`: the account's own photos (docs/library.md); `partner`: the album partner sharing fills
+ * with the owner's new photos for one partner (docs/sharing.md); `album`: everything else.
+ */
+export type AlbumKind = 'album' | 'library' | 'partner';
+export const ALBUM_KINDS = ['album', 'library', 'partner'] as const satisfies readonly AlbumKind[];
 
 export interface AlbumMeta {
 	kind: AlbumKind;
@@ -109,6 +118,15 @@ export function readMeta(doc: Y.Doc): AlbumMeta {
 		coverPhotoId: field(meta, 'coverPhotoId', v.nullable(PhotoIdSchema), null),
 		sort: field(meta, 'sort', AlbumSortSchema, DEFAULT_META.sort)
 	};
+}
+
+/** The album ids shown in the Library timeline (only `true` counts; ids are checked). */
+export function readTimeline(doc: Y.Doc): Set<string> {
+	const shown = new Set<string>();
+	for (const [albumId, value] of doc.getMap<unknown>(Root.timeline)) {
+		if (value === true && isAlbumId(albumId)) shown.add(albumId);
+	}
+	return shown;
 }
 
 export function readSettings(doc: Y.Doc): AlbumSettings {

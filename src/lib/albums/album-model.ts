@@ -3,7 +3,7 @@
 import * as v from 'valibot';
 import * as Y from 'yjs';
 import { randomBytes, toBase64Url } from '../crypto';
-import { MAX_ENVELOPE_CIPHERTEXT_BYTES, parseDocId, type Role } from '../protocol';
+import { isAlbumId, MAX_ENVELOPE_CIPHERTEXT_BYTES, parseDocId, type Role } from '../protocol';
 import { canWriteDoc, type MembershipState } from '../protocol/membership-rules';
 import {
 	ALBUM_DOC_ID,
@@ -22,6 +22,7 @@ import {
 	readPhoto,
 	readPhotos,
 	readSettings,
+	readTimeline,
 	type Activity,
 	type AlbumMeta,
 	type AlbumSettings,
@@ -69,7 +70,17 @@ export interface AlbumModelOptions {
 	now?: () => number;
 }
 
-export type LocalUpdateListener = (docId: string, update: Uint8Array) => void;
+/**
+ * A local change to seal and send: the doc, its Yjs V2 update, and the blob ids of the PhotoRefs
+ * it adds (empty for any other change), which the relay binds to the album with the post.
+ */
+export type LocalUpdateListener = (
+	docId: string,
+	update: Uint8Array,
+	blobs: readonly string[]
+) => void;
+
+const NO_BLOBS: readonly string[] = Object.freeze([]);
 
 /** Transaction origins: remote updates must never be sent back out. */
 const REMOTE = Symbol('remote');
@@ -97,6 +108,8 @@ export class AlbumModel {
 		(update: Uint8Array, origin: unknown) => void
 	>();
 	private readonly photoCache: PhotoRefCache = new WeakMap();
+	/** Blob ids of the PhotoRefs added by the transaction running now (see addPhotos). */
+	private addingBlobs: Set<string> | null = null;
 
 	constructor(options: AlbumModelOptions) {
 		this.state = options.membership;
@@ -241,6 +254,26 @@ export class AlbumModel {
 		this.writeAlbum((doc) => doc.getMap(Root.meta).set('kind', 'library'));
 	}
 
+	/** Marks the album as the one partner sharing fills (set once, when partner sharing starts). */
+	markAsPartner(): void {
+		this.writeAlbum((doc) => doc.getMap(Root.meta).set('kind', 'partner'));
+	}
+
+	/** In the account's library: the shared albums whose photos show in the Library timeline. */
+	timeline(): Set<string> {
+		return readTimeline(this.doc(ALBUM_DOC_ID));
+	}
+
+	/** In the account's library: shows (or stops showing) another album's photos in the timeline. */
+	setInTimeline(albumId: string, shown: boolean): void {
+		if (!isAlbumId(albumId)) throw new AlbumError('invalid-value', 'This is not an album id.');
+		this.writeAlbum((doc) => {
+			const map = doc.getMap(Root.timeline);
+			if (shown) map.set(albumId, true);
+			else map.delete(albumId);
+		});
+	}
+
 	rename(name: string): void {
 		this.checkValue(AlbumNameSchema, name, 'An album name');
 		this.writeAlbum((doc) => doc.getMap(Root.meta).set('name', name));
@@ -289,7 +322,9 @@ export class AlbumModel {
 	/**
 	 * Adds photos to this device's doc in one transaction. Every photo is checked first, so a bad
 	 * one adds nothing. Photos already there are left as they are (an import can be retried).
-	 * Each is stored in its binary form (photo-ref-codec.ts). Returns the ids actually added.
+	 * Each is stored in its binary form (photo-ref-codec.ts). Returns the ids actually added. The
+	 * blob ids of the photos added go out with the update (LocalUpdateListener), so the relay
+	 * serves those blobs to the album's members.
 	 */
 	addPhotos(photos: readonly NewPhoto[]): string[] {
 		const docId = this.myPhotosDocId;
@@ -304,14 +339,23 @@ export class AlbumModel {
 			return ref;
 		});
 		const added: string[] = [];
-		this.write(docId, (doc) => {
-			const map = doc.getMap<Uint8Array>(Root.photos);
-			for (const ref of refs) {
-				if (map.has(ref.id)) continue;
-				map.set(ref.id, encodePhotoRef(ref));
-				added.push(ref.id);
-			}
-		});
+		const blobs = new Set<string>();
+		this.addingBlobs = blobs;
+		try {
+			this.write(docId, (doc) => {
+				const map = doc.getMap<Uint8Array>(Root.photos);
+				for (const ref of refs) {
+					if (map.has(ref.id)) continue;
+					map.set(ref.id, encodePhotoRef(ref));
+					added.push(ref.id);
+					for (const blobId of [ref.blobs.original, ref.blobs.thumb, ref.blobs.preview]) {
+						if (blobId !== undefined) blobs.add(blobId);
+					}
+				}
+			});
+		} finally {
+			this.addingBlobs = null;
+		}
 		return added;
 	}
 
@@ -447,7 +491,10 @@ export class AlbumModel {
 			doc = new Y.Doc({ gc: true });
 			const forwardLocal = (update: Uint8Array, origin: unknown) => {
 				if (origin === REMOTE) return;
-				for (const listener of this.listeners) listener(docId, update);
+				// Yjs emits the update as the transaction ends, inside write(): addingBlobs is this
+				// transaction's, complete by now.
+				const blobs = this.addingBlobs ? [...this.addingBlobs] : NO_BLOBS;
+				for (const listener of this.listeners) listener(docId, update, blobs);
 			};
 			doc.on('updateV2', forwardLocal);
 			this.localForwarders.set(docId, forwardLocal);

@@ -1,6 +1,6 @@
 // The user's albums: listed from the relay and the device, created, filled from the library, renamed, deleted.
 
-import type { AlbumModel, NewPhoto, PhotoRef } from '../albums';
+import type { AlbumKind, AlbumModel, NewPhoto, PhotoRef } from '../albums';
 import { toBase64Url } from '../crypto';
 import type { TesseraDB } from '../local/db';
 import type { Role } from '../protocol';
@@ -15,6 +15,8 @@ export interface AlbumSummary {
 	count: number;
 	cover: PhotoRef | null;
 	role: Role;
+	/** `partner` for the album partner sharing fills; `album` otherwise. */
+	kind: AlbumKind;
 	/** People in the album, this account included: above 1, an album it owns is shared. */
 	members: number;
 }
@@ -24,6 +26,11 @@ export interface AlbumsOptions {
 	db: TesseraDB;
 	identity: AlbumIdentity;
 	library: Library;
+	/**
+	 * Photos that are not the library's but may be copied into albums: those of shared albums shown
+	 * in the Library timeline (a copy keeps the file key and blobs, so nothing is uploaded again).
+	 */
+	otherPhoto?: (photoId: string) => PhotoRef | undefined;
 	/** Called when any listed album changes (names, photos, members). */
 	onChange?: () => void;
 }
@@ -78,7 +85,7 @@ export class Albums {
 		const present = new Set(model.view().map((photo) => photo.ref.id));
 		const copies: NewPhoto[] = [];
 		for (const id of photoIds) {
-			const ref = this.options.library.photo(id);
+			const ref = this.options.library.photo(id) ?? this.options.otherPhoto?.(id);
 			if (!ref || present.has(id)) continue;
 			const { addedAt: _addedAt, addedBy: _addedBy, ...photo } = ref;
 			copies.push(photo);
@@ -114,6 +121,7 @@ export class Albums {
 			count: photos.length,
 			cover,
 			role,
+			kind: meta.kind,
 			members: album.membership?.members.size ?? 1
 		};
 	}

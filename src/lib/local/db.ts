@@ -90,6 +90,11 @@ export interface OutboxRecord {
 	update: DeviceSealed;
 	/** The envelope as last sealed; resending the same bytes is idempotent (relay dedupe). */
 	envelope: Envelope;
+	/**
+	 * Blob ids the update adds (its new PhotoRefs'), sent with every post of it so the relay binds
+	 * them to the album. Not indexed: rows written before it simply have none.
+	 */
+	blobs?: string[];
 	createdAt: number;
 }
 

@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { SessionTokenSchema } from './accounts';
 import { EnvelopeSchema, MembershipEntrySchema, RoleSchema } from './album-stream';
 import { CounterSchema } from './fields';
-import { AlbumIdSchema } from './ids';
+import { AlbumIdSchema, BlobIdSchema } from './ids';
 import { describeIssues } from './issues';
 import {
 	MAX_NOTIFICATIONS_PER_PAGE,
@@ -120,6 +120,24 @@ const EphemeralEnvelopeSchema = v.pipe(
 	)
 );
 
+/**
+ * Most blob ids one `post` may bind to its album: 4,096 photos with original, preview and
+ * thumbnail. An update that fits in one envelope holds about 3,400 PhotoRefs, and even with ids
+ * of 32 bytes (46 characters each as JSON) a full list beside a full envelope stays under
+ * MAX_WS_FRAME_BYTES.
+ */
+export const MAX_POST_BLOBS = 12_288;
+
+/**
+ * The blobs a post's update references (the PhotoRefs it adds): the relay binds them to the
+ * album in the commit that stores the envelope (docs/uploads.md, "Blob access").
+ */
+export const PostBlobsSchema = v.pipe(
+	v.array(BlobIdSchema, 'must be a list of blob ids'),
+	v.maxLength(MAX_POST_BLOBS, `lists at most ${MAX_POST_BLOBS} blob ids`),
+	v.check((ids: string[]) => new Set(ids).size === ids.length, 'must not name a blob id twice')
+);
+
 export const ClientMessageSchema = v.variant(
 	't',
 	[
@@ -142,7 +160,13 @@ export const ClientMessageSchema = v.variant(
 			...requestId,
 			entry: MembershipEntrySchema
 		}),
-		v.strictObject({ t: v.literal('post'), ...requestId, envelope: StoredEnvelopeSchema }),
+		/** An update or snapshot to store; `blobs` = the blob ids it adds to the album (optional). */
+		v.strictObject({
+			t: v.literal('post'),
+			...requestId,
+			envelope: StoredEnvelopeSchema,
+			blobs: v.optional(PostBlobsSchema)
+		}),
 		v.strictObject({ t: v.literal('ephemeral'), ...requestId, envelope: EphemeralEnvelopeSchema }),
 		/** The albums this account is a member of now; answered by `albums`. */
 		v.strictObject({ t: v.literal('list-albums'), ...requestId }),

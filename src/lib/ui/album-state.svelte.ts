@@ -508,6 +508,20 @@ export class AlbumState {
 		void this.album?.leavePresence();
 	}
 
+	/** Whether this album's photos show in the Library timeline (albums others shared with me). */
+	readonly inTimeline = $derived.by(() => this.libraryState.timeline.has(this.albumId));
+
+	/** Albums someone else owns can join the Library timeline; my own photos are there already. */
+	readonly canShowInTimeline = $derived(this.role !== null && this.role !== 'owner');
+
+	showInTimeline(shown: boolean): void {
+		try {
+			this.libraryState.setInTimeline(this.albumId, shown);
+		} catch (error) {
+			throw asProblem(error, 'Your Library could not be changed.');
+		}
+	}
+
 	// Sharing -----------------------------------------------------------------------------------
 
 	private membersOf(): Members {

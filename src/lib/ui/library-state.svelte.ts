@@ -9,17 +9,19 @@ import {
 	type ImportReport,
 	type LibraryPlace
 } from '../library/library';
+import type { AlbumPhoto, PhotoRef } from '../albums';
 import { Albums, type AlbumSummary } from '../library/albums';
 import { PhotoReader } from '../library/photo-reader';
 import type { TesseraDB } from '../local/db';
 import { importMedia } from '../media';
-import { SyncEngine, browserTabs, type SocketLike } from '../sync/engine';
+import { SyncEngine, browserTabs, type AlbumSync, type SocketLike } from '../sync/engine';
 import { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
 import { askPersistentStorage } from './device-storage';
 import { gridPhoto, pendingOriginals, transferFiles, type TransferFile } from './library-view';
 import { completeInvites, type InviteOutcome } from '../sharing/complete-invites';
 import { InviteApi } from '../sharing/invites';
-import { People } from '../sharing/people';
+import { Members } from '../sharing/members';
+import { People, type Recipient } from '../sharing/people';
 import { NotificationState } from './notification-state.svelte';
 import { photoSource } from './photo-source';
 import type { GridPhoto, PhotoSource } from './photos/types';
@@ -83,7 +85,7 @@ export class LibraryState {
 		this.uploads = new UploadQueue({ db, token, cache });
 		this.downloads = new BlobDownloader({ db, token, cache });
 		this.reader = new PhotoReader(this.downloads, cache);
-		this.source = photoSource((id) => this.library?.photo(id), this.reader);
+		this.source = photoSource((id) => this.photoRef(id), this.reader);
 		const api = new AccountApi();
 		this.people = new People(db, {
 			lookUp: (email) => api.lookUp(token(), email),
@@ -107,7 +109,7 @@ export class LibraryState {
 			try {
 				const outcomes = await completeInvites({
 					engine,
-					me: toBase64Url(engine.identity.sign.publicKey),
+					me: this.me,
 					people: this.people,
 					invites: this.invites()
 				});
@@ -120,6 +122,98 @@ export class LibraryState {
 			}
 		})();
 		return this.completing;
+	}
+
+	// Partner sharing --------------------------------------------------------------------------
+
+	/** The album partner sharing fills, when this account shares with a partner now. */
+	get partnerAlbum(): AlbumSummary | null {
+		return (
+			this.albumList?.find(
+				(album) => album.kind === 'partner' && album.role === 'owner' && album.members > 1
+			) ?? null
+		);
+	}
+
+	/** Partner albums others fill for this account. */
+	get fromPartners(): AlbumSummary[] {
+		return (this.albumList ?? []).filter(
+			(album) => album.kind === 'partner' && album.role !== 'owner'
+		);
+	}
+
+	/** The partner's signing key in the partner album (the one member who is not this account). */
+	async partnerKey(): Promise<string | null> {
+		const partner = this.partnerAlbum;
+		if (!partner || !this.albums) return null;
+		const album = await this.albums.open(partner.albumId);
+		for (const signPk of album.membership?.members.keys() ?? []) {
+			if (signPk !== this.me) return signPk;
+		}
+		return null;
+	}
+
+	/**
+	 * Starts sharing every new photo with a partner: an album of kind `partner` they view (kept
+	 * from an earlier partner if there is one), pinned like any share (I6). New imports on any of
+	 * this account's devices are added to it automatically.
+	 */
+	async startPartnerSharing(recipient: Recipient): Promise<void> {
+		const albums = this.albums;
+		const engine = this.engine;
+		if (!albums || !engine) throw new Error('Your library is still opening.');
+		if (engine.connection.status !== 'ready') {
+			throw new Error(
+				'Starting partner sharing needs a connection. Try again when you are online.'
+			);
+		}
+		if (this.partnerAlbum) throw new Error('Stop sharing with your current partner first.');
+		if (!this.canShare) {
+			throw new Error(`Your ${this.planName} plan does not include sharing.`);
+		}
+		await this.people.confirm(recipient);
+		const earlier = this.albumList?.find(
+			(album) => album.kind === 'partner' && album.role === 'owner'
+		);
+		let albumId = earlier?.albumId;
+		if (!albumId) {
+			albumId = await albums.create('Shared with my partner');
+			(await (await albums.open(albumId)).whenModel()).markAsPartner();
+		}
+		const album = await albums.open(albumId);
+		await new Members({ engine, me: this.me }, album).add(recipient.keys, 'viewer');
+		await this.refreshAlbums();
+	}
+
+	/** Stops partner sharing: the partner is removed and the album's key changes (I3). */
+	async stopPartnerSharing(): Promise<void> {
+		const partner = this.partnerAlbum;
+		const engine = this.engine;
+		if (!partner || !this.albums || !engine) return;
+		if (engine.connection.status !== 'ready') {
+			throw new Error(
+				'Stopping partner sharing needs a connection. Try again when you are online.'
+			);
+		}
+		const key = await this.partnerKey();
+		const album = await this.albums.open(partner.albumId);
+		if (key) await new Members({ engine, me: this.me }, album).remove(key);
+		await this.refreshAlbums();
+	}
+
+	/** New library photos go to the partner album too (works offline: it syncs later). */
+	private async shareWithPartner(photoIds: readonly string[]): Promise<void> {
+		const partner = this.partnerAlbum;
+		if (!partner || !this.albums || photoIds.length === 0) return;
+		const album = await this.albums.open(partner.albumId);
+		const model = album.model ?? (await album.whenModel());
+		this.albums.addFromLibrary(model, photoIds);
+		this.albumsChanged();
+	}
+
+	/** This account's signing key as album chains write it. */
+	get me(): string {
+		return toBase64Url(this.engine!.identity.sign.publicKey);
 	}
 
 	/** Whether this account's plan lets it share albums it owns. */
@@ -173,6 +267,7 @@ export class LibraryState {
 				db: this.db,
 				identity: engine.identity,
 				library,
+				otherPhoto: (id) => this.timelineRefs.get(id),
 				onChange: () => this.albumsChanged()
 			});
 			this.cleanups.push(library.subscribe(() => this.refreshPhotos()));
@@ -194,6 +289,9 @@ export class LibraryState {
 		this.importing = { read: 0, total: files.length, current: files[0]!.name };
 		try {
 			this.lastImport = await library.import(files, (progress) => (this.importing = progress));
+			await this.shareWithPartner(this.lastImport.imported).catch(() => {
+				// The import stands; the partner album catches up with the next import.
+			});
 			// Once photos live on this device, ask the browser to keep them (once per device).
 			if (this.lastImport.imported.length > 0) void askPersistentStorage();
 		} finally {
@@ -201,8 +299,14 @@ export class LibraryState {
 		}
 	}
 
-	trash(ids: readonly string[]): void {
-		this.library?.trash(ids);
+	/**
+	 * Moves the library's own photos among `ids` to the trash and returns them; photos of shared
+	 * albums shown in the timeline are not this account's to trash (they stay).
+	 */
+	trash(ids: readonly string[]): string[] {
+		const own = ids.filter((id) => this.isOwn(id));
+		if (own.length > 0) this.library?.trash(own);
+		return own;
 	}
 
 	restore(ids: readonly string[]): void {
@@ -240,6 +344,7 @@ export class LibraryState {
 		this.relistTimer = setTimeout(() => {
 			this.relistTimer = null;
 			void this.refreshAlbums();
+			if (this.timelineAlbums.size > 0) this.refreshPhotos();
 		}, RELIST_DELAY_MS);
 	}
 
@@ -269,9 +374,94 @@ export class LibraryState {
 	private refreshPhotos(): void {
 		const library = this.library;
 		if (!library) return;
+		this.followTimeline(library);
 		const pending = pendingOriginals(this.uploads.snapshot().uploads);
-		this.photos = library.photos().map((photo) => gridPhoto(photo, pending));
+		const own = library.photos();
+		const others = this.timelinePhotos(library);
+		const merged = others.length === 0 ? own : mergeNewestFirst(own, others);
+		this.photos = merged.map((photo) => gridPhoto(photo, pending));
 		this.trashed = library.trashed().map((photo) => gridPhoto(photo, pending));
+	}
+
+	// Shared albums in the Library timeline ----------------------------------------------------
+
+	// Bookkeeping of opened albums and a lookup rebuilt whole on each refresh: plain collections on
+	// purpose (the grid redraws from `photos`, never from these).
+	/* eslint-disable svelte/prefer-svelte-reactivity */
+	/** Albums shown in the timeline, opened and followed (their changes refresh the grid). */
+	private readonly timelineAlbums = new Map<string, Promise<void>>();
+	private readonly timelineOpened = new Map<string, AlbumSync>();
+	/** Their photos by id, for the grid's source, the lightbox and copies into albums. */
+	private timelineRefs = new Map<string, PhotoRef>();
+	/** The timeline's album ids, as the library's private doc says (synced across devices). */
+	timeline = $state.raw<ReadonlySet<string>>(new Set());
+	/* eslint-enable svelte/prefer-svelte-reactivity */
+
+	/** Shows (or stops showing) a shared album's photos in the Library timeline, on every device. */
+	setInTimeline(albumId: string, shown: boolean): void {
+		this.library?.model.setInTimeline(albumId, shown);
+		this.refreshPhotos();
+	}
+
+	/** A photo of the library or of an album shown in its timeline. */
+	photoRef(photoId: string): PhotoRef | undefined {
+		return this.library?.photo(photoId) ?? this.timelineRefs.get(photoId);
+	}
+
+	/** Whether a photo in the grid is this account's own (trash applies), not a shared album's. */
+	isOwn(photoId: string): boolean {
+		return this.library?.photo(photoId) !== undefined;
+	}
+
+	private followTimeline(library: Library): void {
+		const wanted = library.model.timeline();
+		this.timeline = wanted;
+		const albums = this.albums;
+		if (!albums) return;
+		for (const albumId of wanted) {
+			if (this.timelineAlbums.has(albumId)) continue;
+			this.timelineAlbums.set(
+				albumId,
+				albums.open(albumId).then(
+					async (album) => {
+						if (!album.error) await album.whenModel();
+						if (!this.timelineAlbums.has(albumId)) return;
+						this.timelineOpened.set(albumId, album);
+						this.refreshPhotos();
+					},
+					() => {
+						// Not readable on this device (yet): shown when it is, after the next change.
+						this.timelineAlbums.delete(albumId);
+					}
+				)
+			);
+		}
+		for (const albumId of [...this.timelineAlbums.keys()]) {
+			if (wanted.has(albumId)) continue;
+			this.timelineAlbums.delete(albumId);
+			this.timelineOpened.delete(albumId);
+		}
+	}
+
+	/** Photos of the timeline's albums this account can still see, minus those it has itself. */
+	private timelinePhotos(library: Library): AlbumPhoto[] {
+		// Rebuilt whole and swapped in: not state.
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity
+		const refs = new Map<string, PhotoRef>();
+		const photos: AlbumPhoto[] = [];
+		for (const albumId of this.timeline) {
+			const album = this.timelineOpened.get(albumId);
+			const model = album?.model;
+			if (!album || album.error || !model || model.membership.deleted) continue;
+			if (!model.membership.members.has(this.me)) continue;
+			for (const photo of model.view()) {
+				if (library.photo(photo.ref.id) || refs.has(photo.ref.id)) continue;
+				refs.set(photo.ref.id, photo.ref);
+				photos.push(photo);
+			}
+		}
+		this.timelineRefs = refs;
+		return photos.sort((a, b) => b.ref.takenAt - a.ref.takenAt);
 	}
 
 	/** Upload progress comes many times a second: the panel and grid follow it a few times a second. */
@@ -284,6 +474,19 @@ export class LibraryState {
 			this.refreshPhotos();
 		}, TRANSFER_REFRESH_MS);
 	}
+}
+
+/** Two newest-first lists as one (the library's and the timeline albums'). */
+function mergeNewestFirst(a: readonly AlbumPhoto[], b: readonly AlbumPhoto[]): AlbumPhoto[] {
+	const out: AlbumPhoto[] = [];
+	let i = 0;
+	let j = 0;
+	while (i < a.length && j < b.length) {
+		out.push(a[i]!.ref.takenAt >= b[j]!.ref.takenAt ? a[i++]! : b[j++]!);
+	}
+	while (i < a.length) out.push(a[i++]!);
+	while (j < b.length) out.push(b[j++]!);
+	return out;
 }
 
 export const [getLibraryState, setLibraryState] = createContext<LibraryState>();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderBlobStore } from '../../../relay/src/blobs';
 import { ApiErrorSchema, toBase64Url } from '../../../src/lib/protocol';
 import { quickSession } from '../accounts/client';
+import { withRelayDatabase } from '../sync/helpers';
 import { rawRequest, type RawRequestOptions } from '../helpers/http';
 import { startTestRelay, type TestRelay } from '../helpers/relay';
 import { listTree } from '../helpers/temp';
@@ -40,6 +41,16 @@ beforeAll(async () => {
 	content = randomBytes(1000);
 	await store.put(blobId, [content.subarray(0, 300), content.subarray(300)]);
 	token = await quickSession(relay.port, relay.dataDir, 'blob-reader@example.com');
+	// The blob is this account's own upload: the relay serves blobs to their uploader and to
+	// members of albums they are bound to (docs/uploads.md, Blob access).
+	withRelayDatabase(relay.dataDir, (db) =>
+		db
+			.prepare(
+				`INSERT INTO blobs (blob_id, owner_account_id, size, created_at)
+				SELECT ?, account_id, ?, ? FROM accounts WHERE email = ?`
+			)
+			.run(blobId, content.length, Date.now(), 'blob-reader@example.com')
+	);
 });
 
 afterAll(async () => {

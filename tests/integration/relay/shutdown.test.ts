@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { FolderBlobStore } from '../../../relay/src/blobs';
 import { toBase64Url } from '../../../src/lib/protocol';
 import { quickSession } from '../accounts/client';
+import { withRelayDatabase } from '../sync/helpers';
 import { startTestRelay } from '../helpers/relay';
 import { connect } from '../helpers/ws';
 
@@ -21,6 +22,16 @@ describe('Relay.close', () => {
 			await store.put(blobId, [content]);
 
 			const token = await quickSession(relay.port, relay.dataDir, 'reader@example.com');
+			// The blob is this account's own upload: the relay serves blobs to their uploader and to
+			// members of albums they are bound to (docs/uploads.md, Blob access).
+			withRelayDatabase(relay.dataDir, (db) =>
+				db
+					.prepare(
+						`INSERT INTO blobs (blob_id, owner_account_id, size, created_at)
+						SELECT ?, account_id, ?, ? FROM accounts WHERE email = ?`
+					)
+					.run(blobId, content.length, Date.now(), 'reader@example.com')
+			);
 			const client = await connect(relay.url);
 			const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
 				http

@@ -443,3 +443,39 @@ describe('local edits after remote ones', () => {
 		expect(ids(other.model)).toHaveLength(2);
 	});
 });
+
+describe('the Library timeline and partner albums', () => {
+	it('keeps the shared albums shown in the timeline in the album doc, synced to every device', () => {
+		const phone = device(album.people.owner);
+		const laptop = device(album.people.owner);
+		const shown = 'AAAAAAAAAAAAAAAAAAAAAA';
+		phone.model.setInTimeline(shown, true);
+		sync(phone, laptop);
+		expect([...laptop.model.timeline()]).toEqual([shown]);
+		laptop.model.setInTimeline(shown, false);
+		sync(laptop, phone);
+		expect(phone.model.timeline().size).toBe(0);
+	});
+
+	it('refuses a bad album id, ignores stray values, and lets no one but managers write it', async () => {
+		const owner = device(album.people.owner);
+		await expectAlbumError(() => owner.model.setInTimeline('not an id', true), 'invalid-value');
+		const stray = new Y.Doc();
+		stray.getMap(Root.timeline).set('BBBBBBBBBBBBBBBBBBBBBB', 'yes');
+		stray.getMap(Root.timeline).set('../../etc', true);
+		owner.model.applyUpdate('album', Y.encodeStateAsUpdateV2(stray));
+		expect(owner.model.timeline().size).toBe(0);
+		await expectAlbumError(
+			() => device(album.people.viewer).model.setInTimeline('AAAAAAAAAAAAAAAAAAAAAA', true),
+			'not-allowed'
+		);
+	});
+
+	it('marks a partner album, which other devices read as such', () => {
+		const owner = device(album.people.owner);
+		const other = device(album.people.collab);
+		owner.model.markAsPartner();
+		sync(owner, other);
+		expect(other.model.meta().kind).toBe('partner');
+	});
+});

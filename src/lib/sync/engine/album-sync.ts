@@ -10,6 +10,7 @@ import {
 } from '../../albums';
 import type { TesseraDB } from '../../local/db';
 import {
+	MAX_POST_BLOBS,
 	MembershipEntrySchema,
 	MembershipRuleError,
 	WsErrorCode,
@@ -719,7 +720,8 @@ export class AlbumSync implements AlbumFollower {
 	// -------------------------------------------------------------------------------------------
 	// Local edits and the outbox
 
-	private onLocalUpdate(docId: string, update: Uint8Array): void {
+	/** `blobs`: the blob ids the update adds, kept with it in the outbox and sent with each post. */
+	private onLocalUpdate(docId: string, update: Uint8Array, blobs: readonly string[]): void {
 		this.enqueue(async () => {
 			const envelope = await this.seal(docId, update);
 			if (!envelope) {
@@ -730,7 +732,7 @@ export class AlbumSync implements AlbumFollower {
 				});
 				return;
 			}
-			await this.outbox.add(docId, update, envelope, this.clock.now());
+			await this.outbox.add(docId, update, envelope, this.clock.now(), blobs);
 			this.tabs.publish({ kind: 'local-update', albumId: this.albumId, docId, update });
 			const counter = this.counter(docId);
 			counter.updates += 1;
@@ -807,7 +809,10 @@ export class AlbumSync implements AlbumFollower {
 
 	private send(write: PendingWrite): void {
 		this.inFlight.add(write.id);
-		this.options.connection.request({ t: 'post', envelope: write.envelope }).then(
+		// The same blobs with every send and re-seal: the relay binds them in the commit that
+		// stores the envelope, and a resend (deduped) binds nothing twice.
+		const post = { t: 'post', envelope: write.envelope, ...blobsField(write.blobs) } as const;
+		this.options.connection.request(post).then(
 			async () => {
 				this.inFlight.delete(write.id);
 				this.reseals.delete(write.id);
@@ -949,7 +954,8 @@ export class AlbumSync implements AlbumFollower {
 		// Sealed in the queue, so `covers` = lastSeq matches the state; sent outside it, so the
 		// queue does not wait for the relay.
 		this.enqueue(async () => {
-			const envelope = await this.seal(docId, this.albumModel!.snapshot(docId), 'snapshot');
+			const model = this.albumModel!;
+			const envelope = await this.seal(docId, model.snapshot(docId), 'snapshot');
 			if (!envelope) {
 				this.snapshotting.delete(docId);
 				return;
@@ -957,7 +963,7 @@ export class AlbumSync implements AlbumFollower {
 			// The snapshot comes back on the stream, which resets the counters. A refusal
 			// (stale-snapshot, stale-epoch) or a lost connection leaves them: the next update retries.
 			this.options.connection
-				.request({ t: 'post', envelope })
+				.request({ t: 'post', envelope, ...blobsField(blobsOfDoc(model, docId)) })
 				.catch(() => undefined)
 				.finally(() => this.snapshotting.delete(docId));
 		});
@@ -1043,7 +1049,7 @@ export class AlbumSync implements AlbumFollower {
 	private makeModel(state: MembershipState): AlbumModel {
 		const model = new AlbumModel({ membership: state, me: this.me, now: () => this.clock.now() });
 		this.unsubscribers.push(
-			model.onLocalUpdate((docId, update) => this.onLocalUpdate(docId, update))
+			model.onLocalUpdate((docId, update, blobs) => this.onLocalUpdate(docId, update, blobs))
 		);
 		return model;
 	}
@@ -1153,6 +1159,28 @@ export class AlbumSync implements AlbumFollower {
 			.then(() => (this.failure ? undefined : task()))
 			.catch((error: unknown) => this.fail('storage', error));
 	}
+}
+
+/** The optional `blobs` field of a post: left out when there are none. */
+function blobsField(blobs: readonly string[]): { blobs?: string[] } {
+	return blobs.length === 0 ? {} : { blobs: [...blobs] };
+}
+
+/**
+ * Every blob id of the photos in one doc (hidden ones too: a library's trash can be restored).
+ * A snapshot carries them so the relay binds again what the updates it replaces bound: photos
+ * added before the relay kept bindings get theirs with the doc's next snapshot. A doc with more
+ * than one post may bind is sent without (it is too large for one envelope anyway).
+ */
+function blobsOfDoc(model: AlbumModel, docId: string): string[] {
+	const blobs = new Set<string>();
+	for (const { ref, docId: from } of [...model.view(), ...model.hiddenPhotos()]) {
+		if (from !== docId) continue;
+		for (const blobId of [ref.blobs.original, ref.blobs.thumb, ref.blobs.preview]) {
+			if (blobId !== undefined) blobs.add(blobId);
+		}
+	}
+	return blobs.size > MAX_POST_BLOBS ? [] : [...blobs];
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -11,6 +11,8 @@ export interface PendingWrite {
 	id: number;
 	docId: string;
 	envelope: Envelope;
+	/** Blob ids the update adds, bound to the album by the relay with the post (may be empty). */
+	blobs: readonly string[];
 }
 
 /** One album's outbox. Rows leave only on an ack or a final refusal. */
@@ -20,14 +22,24 @@ export class Outbox {
 		readonly albumId: string
 	) {}
 
-	/** Queues a sealed envelope with its Yjs update (sealed by the device key, for re-sealing). */
-	async add(docId: string, update: Uint8Array, envelope: Envelope, now: number): Promise<number> {
+	/**
+	 * Queues a sealed envelope with its Yjs update (sealed by the device key, for re-sealing) and
+	 * the blob ids the update adds, which go with every post of it, re-sealed or not.
+	 */
+	async add(
+		docId: string,
+		update: Uint8Array,
+		envelope: Envelope,
+		now: number,
+		blobs: readonly string[] = []
+	): Promise<number> {
 		const sealed = await sealForDevice(this.db, update, updatePurpose(this.albumId, docId));
 		const record: OutboxRecord = {
 			albumId: this.albumId,
 			docId,
 			update: sealed,
 			envelope,
+			...(blobs.length > 0 ? { blobs: [...blobs] } : {}),
 			createdAt: now
 		};
 		return (await this.db.outbox.add(record)) as number;
@@ -36,7 +48,12 @@ export class Outbox {
 	/** Unacked writes in the order they were made. */
 	async pending(): Promise<PendingWrite[]> {
 		const rows = await this.db.outbox.where('albumId').equals(this.albumId).sortBy('id');
-		return rows.map((row) => ({ id: row.id!, docId: row.docId, envelope: row.envelope }));
+		return rows.map((row) => ({
+			id: row.id!,
+			docId: row.docId,
+			envelope: row.envelope,
+			blobs: row.blobs ?? []
+		}));
 	}
 
 	/** The Yjs update of a queued write (to re-seal it, or to re-apply it on open). */
@@ -59,7 +76,7 @@ export class Outbox {
 		return out;
 	}
 
-	/** After a rotation or a new head: the same update, sealed again. */
+	/** After a rotation or a new head: the same update (and blobs), sealed again. */
 	async replace(id: number, envelope: Envelope): Promise<void> {
 		await this.db.outbox.update(id, { envelope });
 	}
