@@ -135,8 +135,16 @@ test('an owner shares with a collaborator and a viewer; live uploads, presence, 
 		'Collaborator'
 	);
 
-	// The collaborator finds the album under Albums, with their role.
+	// The collaborator is told, in the notification centre, then finds the album under Albums.
 	const collaboratorPage = await signedIn(browser, collaborator);
+	await expect(collaboratorPage.getByTestId('notification-badge')).toBeVisible({
+		timeout: 20_000
+	});
+	await collaboratorPage.getByTestId('notification-bell').click();
+	await expect(
+		collaboratorPage.locator('[data-testid="notification"][data-type="shared"]')
+	).toContainText('An album was shared with you: “Shared trip”', { timeout: 20_000 });
+	await collaboratorPage.keyboard.press('Escape');
 	await openSharedAlbum(collaboratorPage, 'Shared trip');
 	await expect(collaboratorPage.getByText('Shared · Collaborator')).toBeVisible();
 	await expect(collaboratorPage.getByTestId('album-count')).toHaveText('1 photo');
@@ -164,6 +172,8 @@ test('an owner shares with a collaborator and a viewer; live uploads, presence, 
 		uploadThroughput: -1
 	});
 	await expect(presence).not.toContainText('uploading', { timeout: 60_000 });
+	// The owner hears of new photos in the album (one notification per album, however many).
+	await expect(ownerPage.getByTestId('notification-badge')).toBeVisible({ timeout: 20_000 });
 	await expect(ownerPage.getByTestId('grid-cell')).toHaveCount(2);
 	await expect(ownerPage.getByTestId('thumb-img')).toHaveCount(2, {
 		timeout: 60_000
