@@ -165,6 +165,7 @@ test('an owner shares with a collaborator and a viewer; live uploads, presence, 
 	await expect(ownerPage.getByTestId('album-count')).toHaveText('2 photos', { timeout: 30_000 });
 	const presence = ownerPage.getByRole('list', { name: 'Here now' });
 	await expect(presence).toContainText('uploading 1 file', { timeout: 30_000 });
+	await expect(presence).toContainText(`${collaborator.email} is here`);
 	await cdp.send('Network.emulateNetworkConditions', {
 		offline: false,
 		latency: 0,

@@ -267,6 +267,8 @@ export class AlbumState {
 		if (this.closed) return;
 		this.model = model;
 		this.poll(POLL_OPEN_MS);
+		// Presence chips and the members panel name people by email, looked up once per session.
+		if (model.membership.members.size > 1) this.lookUpNames();
 	}
 
 	// Keep this album on this device ----------------------------------------------------------------
@@ -437,7 +439,7 @@ export class AlbumState {
 		if (!this.model) return [];
 		return (this.album?.present() ?? []).map(({ member, uploading }) => ({
 			member,
-			label: this.nameOf(member) ?? `Member ${member.slice(0, 6)}`,
+			label: this.names.get(member) ?? this.nameOf(member) ?? 'Someone',
 			uploading
 		}));
 	});
