@@ -467,6 +467,31 @@ test('partner sharing: a photo the sharer imports reaches the partner with no ma
 	await expect(partnerPage.getByTestId('grid-cell')).toHaveCount(1, { timeout: 30_000 });
 	await expect(partnerPage.getByTestId('thumb-img')).toHaveCount(1, { timeout: 30_000 });
 
+	// A chosen album goes to the partner too, with the keys already verified for partner sharing.
+	await newAlbum(sharerPage, 'Chosen for partner');
+	await sharerPage
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Sharing' })
+		.click();
+	await sharerPage
+		.getByTestId('partner-album-select')
+		.selectOption({ label: 'Chosen for partner' });
+	await sharerPage.getByTestId('partner-album-share').click();
+	await expect(sharerPage.getByTestId('partner-card')).toContainText(
+		'“Chosen for partner” is shared with your partner too.'
+	);
+	await partnerPage
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Albums' })
+		.click();
+	await expect(partnerPage.getByRole('link', { name: /Chosen for partner/ })).toBeVisible({
+		timeout: 30_000
+	});
+	await partnerPage
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Library' })
+		.click();
+
 	// Stopping removes the partner: the album's key changes and their app says so.
 	await sharerPage
 		.getByRole('navigation', { name: 'Main' })

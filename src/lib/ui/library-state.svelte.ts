@@ -185,6 +185,26 @@ export class LibraryState {
 		await this.refreshAlbums();
 	}
 
+	/**
+	 * Shares one chosen album with the partner too (as a viewer), with the keys already in the
+	 * partner album's verified chain: their photos there reach the partner like any shared album.
+	 */
+	async shareAlbumWithPartner(albumId: string): Promise<void> {
+		const partner = this.partnerAlbum;
+		const engine = this.engine;
+		if (!partner || !this.albums || !engine) throw new Error('Choose a partner first.');
+		if (engine.connection.status !== 'ready') {
+			throw new Error('Sharing needs a connection. Try again when you are online.');
+		}
+		const key = await this.partnerKey();
+		const partnerAlbum = await this.albums.open(partner.albumId);
+		const boxPk = key ? partnerAlbum.membership?.members.get(key)?.boxPk : undefined;
+		if (!key || !boxPk) throw new Error('Your partner is not in the partner album any more.');
+		const album = await this.albums.open(albumId);
+		await new Members({ engine, me: this.me }, album).add({ signPk: key, boxPk }, 'viewer');
+		await this.refreshAlbums();
+	}
+
 	/** Stops partner sharing: the partner is removed and the album's key changes (I3). */
 	async stopPartnerSharing(): Promise<void> {
 		const partner = this.partnerAlbum;
