@@ -27,7 +27,26 @@ export class LocalAlbum {
 	/** Everything stored for the album (sealed doc states opened); a fresh record if none. */
 	async load(now: number): Promise<LoadedAlbum> {
 		const { albumId } = this;
-		const record = (await this.db.albums.get(albumId)) ?? {
+		// One read transaction: the three reads go out together and see one moment of the database.
+		const [stored, entries, states] = await this.db.transaction(
+			'r',
+			this.db.albums,
+			this.db.entries,
+			this.db.docState,
+			() =>
+				Promise.all([
+					this.db.albums.get(albumId),
+					this.db.entries
+						.where('[albumId+seq]')
+						.between([albumId, 0], [albumId, Infinity])
+						.toArray(),
+					this.db.docState
+						.where('[albumId+docId]')
+						.between([albumId, ''], [albumId, '\uffff'])
+						.toArray()
+				])
+		);
+		const record = stored ?? {
 			albumId,
 			lastSeq: 0,
 			head: null,
@@ -35,21 +54,17 @@ export class LocalAlbum {
 			epoch: 0,
 			updatedAt: now
 		};
-		const entries = await this.db.entries
-			.where('[albumId+seq]')
-			.between([albumId, 0], [albumId, Infinity])
-			.toArray();
-		const states = await this.db.docState
-			.where('[albumId+docId]')
-			.between([albumId, ''], [albumId, '\uffff'])
-			.toArray();
+		// Opened outside the transaction (IndexedDB would commit one that awaits WebCrypto), and
+		// together: WebCrypto works off the main thread.
+		const opened = await Promise.all(
+			states.map((row) => openOnDevice(this.db, row.state, docStatePurpose(albumId, row.docId)))
+		);
 		const docs: LoadedAlbum['docs'] = new Map();
 		const docCounters: LoadedAlbum['docCounters'] = new Map();
-		for (const row of states) {
-			const state = await openOnDevice(this.db, row.state, docStatePurpose(albumId, row.docId));
-			docs.set(row.docId, { state, covers: row.covers, envelopes: [] });
+		states.forEach((row, i) => {
+			docs.set(row.docId, { state: opened[i]!, covers: row.covers, envelopes: [] });
 			docCounters.set(row.docId, row.sinceSnapshot);
-		}
+		});
 		const membership: LoadedAlbum['membership'] = [];
 		// Created offline: the genesis stands in (at seq 0) until the relay sequences it.
 		if (record.pendingGenesis && record.lastSeq === 0) {
