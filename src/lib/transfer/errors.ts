@@ -12,6 +12,7 @@ export type TransferErrorCode =
 	| 'bad-reply'
 	| 'key-unavailable'
 	| 'plaintext-changed'
+	| 'encrypt-failed'
 	| 'aborted';
 
 export class TransferError extends Error {

@@ -33,4 +33,12 @@ export {
 	type CachedReadOptions
 } from './downloads';
 export { BlobCache, DEFAULT_BLOB_CACHE_LIMITS, type BlobCacheLimits } from './blob-cache';
-export { encryptedFileReader } from './tus-source';
+export { encryptedFileReader, type CiphertextSource } from './tus-source';
+export {
+	EncryptionPool,
+	inThreadEncryptWorker,
+	type EncryptionPoolOptions,
+	type OpenBlobInput
+} from './encryption-pool';
+export { PipelinedFileSource } from './pipelined-source';
+export type { EncryptWorkerPort, EncryptRequest, EncryptReply } from './encrypt-messages';

@@ -7,14 +7,17 @@ import {
 	EncryptedFileSource,
 	encryptedSize,
 	FILE_CHUNK_SIZE,
+	FILE_HEADER_BYTES,
 	PlaintextChangedError,
 	randomBytes,
 	toBase64Url
 } from '../crypto';
+import { sealedChunkBytes } from '../crypto/file-source';
 import type { BlobKind, TesseraDB, UploadRecord, UploadState } from '../local/db';
 import { DeviceVaultError, openOnDevice, sealForDevice } from '../local/vault';
 import { isBlobId } from '../protocol';
 import { BlobCache } from './blob-cache';
+import { EncryptionPool, type EncryptionPoolOptions } from './encryption-pool';
 import { SessionEndedError, TransferError, transferErrorOf } from './errors';
 import {
 	BLOBS_PATH,
@@ -25,7 +28,7 @@ import {
 	UPLOADS_PATH,
 	type RelayEndpoint
 } from './relay-http';
-import { encryptedFileReader } from './tus-source';
+import { encryptedFileReader, type CiphertextSource } from './tus-source';
 
 const MiB = 1024 * 1024;
 
@@ -39,7 +42,11 @@ export interface UploadQueueOptions extends RelayEndpoint {
 	db: TesseraDB;
 	/** Files uploading at once (1-6; default 3). */
 	concurrency?: number;
-	/** Ciphertext bytes per PATCH request (default 8 MiB). */
+	/**
+	 * Bytes per PATCH request (default 8 MiB). With encryption ahead (the default) a body is
+	 * `requestBytes / fileChunkSize` whole sealed chunks, rounded (2: 8 MiB + 34 bytes, the first
+	 * one 33 more); inline, exactly this many ciphertext bytes.
+	 */
 	requestBytes?: number;
 	/** Plaintext bytes per encrypted chunk of new uploads (default FILE_CHUNK_SIZE, 4 MiB). */
 	fileChunkSize?: number;
@@ -48,6 +55,14 @@ export interface UploadQueueOptions extends RelayEndpoint {
 	httpStack?: HttpStack;
 	/** Where finished thumbnails and previews are kept, so they never need downloading. */
 	cache?: BlobCache | null;
+	/**
+	 * Where chunks are sealed: by encryption workers, ahead of the request being sent (the
+	 * default: a pool of this queue's own, made with these options, or a pool shared with others),
+	 * or `'inline'`: on this thread, when tus asks for them.
+	 */
+	encryption?: EncryptionPoolOptions | EncryptionPool | 'inline';
+	/** Request bodies sealed ahead of the one being sent, per upload (default 1). */
+	prefetchBodies?: number;
 	now?: () => number;
 }
 
@@ -121,6 +136,33 @@ interface Running {
 type Outcome = 'done' | 'interrupted';
 
 /**
+ * The ciphertext of one queued file, with its stream closed (key wiped) when the upload ends;
+ * `failed` once its worker died (a source opened ahead is then opened again).
+ */
+type OpenBlob = CiphertextSource & {
+	/** `delivered`: the relay acknowledged every byte, so no request still reads the buffers. */
+	close(options?: { delivered?: boolean }): void;
+	readonly failed?: boolean;
+};
+
+/** Request bodies sealed ahead of the one being sent: the next body is ready when tus asks. */
+const DEFAULT_PREFETCH = 1;
+
+/**
+ * Files next in line whose sealing starts before their turn. Without it the uploads fall into
+ * step: every file's first body waits for the worker, which then idles while they are all sent.
+ */
+const FILES_SEALED_AHEAD = 1;
+
+/**
+ * With encryption ahead, each PATCH body is whole chunks, `requestBytes / chunkSize` of them
+ * rounded (at least one), sealed by the worker into one buffer and sent as it is.
+ */
+function chunksPerRequest(requestBytes: number, chunkSize: number): number {
+	return Math.max(1, Math.round(requestBytes / chunkSize));
+}
+
+/**
  * Entries move queued -> uploading -> done, or to failed / paused. The plaintext Blob, the
  * secretstream header and the sealed stream key stay in the row until done, so a new UploadQueue
  * on the same database (a reload) re-derives the same ciphertext and continues at the relay's
@@ -131,6 +173,9 @@ export class UploadQueue {
 	readonly #options: UploadQueueOptions;
 	readonly #concurrency: number;
 	readonly #cache: BlobCache | null;
+	readonly #encryption: EncryptionPool | null;
+	/** Whether this queue made its pool (and so ends its workers when stopped). */
+	readonly #ownsEncryption: boolean;
 	readonly #now: () => number;
 	readonly #entries = new Map<string, UploadSummary>();
 	readonly #running = new Map<string, Running>();
@@ -144,6 +189,10 @@ export class UploadQueue {
 	readonly #held = new Set<string>();
 	/** Entries that took over or restarted an upload the relay named or lost, so that happens once. */
 	readonly #adopted = new Set<string>();
+	/** Entries sealed again after their encryption worker died, so that happens once. */
+	readonly #resealed = new Set<string>();
+	/** Sources opened for entries next in line (encryption in workers only); null if it failed. */
+	readonly #ahead = new Map<string, Promise<OpenBlob | null>>();
 	#loaded: Promise<void> | undefined;
 	#started = false;
 	#blocked: TransferError | null = null;
@@ -154,6 +203,14 @@ export class UploadQueue {
 		this.#options = options;
 		this.#concurrency = Math.min(6, Math.max(1, options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY));
 		this.#cache = options.cache === undefined ? new BlobCache(options.db) : options.cache;
+		const encryption = options.encryption;
+		this.#ownsEncryption = !(encryption instanceof EncryptionPool);
+		this.#encryption =
+			encryption === 'inline'
+				? null
+				: encryption instanceof EncryptionPool
+					? encryption
+					: new EncryptionPool(encryption);
 		this.#now = options.now ?? Date.now;
 	}
 
@@ -180,6 +237,9 @@ export class UploadQueue {
 				})
 			)
 		);
+		for (const id of [...this.#ahead.keys()]) this.#discardAhead(id);
+		// Idle workers end on their own; stopping ends them now (the next start makes new ones).
+		if (this.#ownsEncryption) this.#encryption?.terminate();
 		await this.#writes;
 	}
 
@@ -234,6 +294,7 @@ export class UploadQueue {
 	async resume(id: string): Promise<void> {
 		const entry = this.#entries.get(id);
 		if (!entry || (entry.state !== 'paused' && entry.state !== 'failed')) return;
+		this.#resealed.delete(id);
 		await this.#update(id, { state: 'queued', error: null });
 		this.#pump();
 	}
@@ -343,7 +404,46 @@ export class UploadQueue {
 			if (this.#running.size >= this.#concurrency) break;
 			this.#launch(entry.id);
 		}
+		this.#sealAhead(waiting.filter((e) => !this.#running.has(e.id)));
 		this.#checkIdle();
+	}
+
+	/**
+	 * Starts sealing files next in line (`next`, in order) and drops those no longer waiting. One
+	 * still waiting is kept even if others now come first (files added at once arrive in any
+	 * order): it is sealed already, and its turn comes.
+	 */
+	#sealAhead(next: UploadSummary[]): void {
+		if (!this.#encryption) return;
+		const waiting = new Set(next.map((e) => e.id));
+		for (const id of [...this.#ahead.keys()]) if (!waiting.has(id)) this.#discardAhead(id);
+		for (const entry of next) {
+			if (this.#ahead.size >= FILES_SEALED_AHEAD) break;
+			if (!this.#ahead.has(entry.id)) this.#ahead.set(entry.id, this.#openAhead(entry.id));
+		}
+	}
+
+	async #openAhead(id: string): Promise<OpenBlob | null> {
+		try {
+			const record = await this.#db.uploads.get(id);
+			if (!record?.file || !record.streamKey || record.state !== 'queued') return null;
+			const streamKey = await this.#openKey(record);
+			try {
+				// Only the first body until its turn: files waiting hold little memory.
+				return await this.#openBlob(record, record.file, streamKey, 1);
+			} finally {
+				streamKey.fill(0);
+			}
+		} catch {
+			// The upload opens it again in its turn, and reports what fails then.
+			return null;
+		}
+	}
+
+	#discardAhead(id: string): void {
+		const ahead = this.#ahead.get(id);
+		this.#ahead.delete(id);
+		void ahead?.then((source) => source?.close());
 	}
 
 	#launch(id: string): void {
@@ -354,14 +454,16 @@ export class UploadQueue {
 			finished: Promise.resolve()
 		};
 		this.#running.set(id, running);
-		running.finished = this.#run(id, running).finally(() => {
+		const ahead = this.#ahead.get(id) ?? null;
+		this.#ahead.delete(id);
+		running.finished = this.#run(id, running, ahead).finally(() => {
 			this.#running.delete(id);
 			this.#pump();
 		});
 	}
 
-	async #run(id: string, running: Running): Promise<void> {
-		let source: EncryptedFileSource | undefined;
+	async #run(id: string, running: Running, ahead: Promise<OpenBlob | null> | null): Promise<void> {
+		let source: OpenBlob | undefined = (await ahead) ?? undefined;
 		try {
 			const record = await this.#db.uploads.get(id);
 			if (!record || running.stopped) return;
@@ -369,18 +471,22 @@ export class UploadQueue {
 				throw new TransferError('plaintext-changed', 'This upload lost its file; add it again.');
 			}
 			await this.#update(id, { state: 'uploading', error: null });
-			const streamKey = await this.#openKey(record);
-			try {
-				source = await EncryptedFileSource.open(streamKey, record.file, record.streamHeader, {
-					chunkSize: record.chunkSize
-				});
-			} finally {
-				streamKey.fill(0);
+			if (!source || source.failed) {
+				source?.close();
+				const streamKey = await this.#openKey(record);
+				try {
+					source = await this.#openBlob(record, record.file, streamKey);
+				} finally {
+					streamKey.fill(0);
+				}
 			}
 			if (source.size !== record.total) throw new PlaintextChangedError();
 			if (running.stopped) return;
 			const outcome = await this.#transmit(record, source, running);
-			if (outcome === 'done') await this.#finish(record, source);
+			if (outcome === 'done') {
+				await this.#finish(record, source);
+				source.close({ delivered: true });
+			}
 		} catch (error) {
 			if (running.stopped) return;
 			await this.#fail(id, error);
@@ -389,9 +495,32 @@ export class UploadQueue {
 		}
 	}
 
+	/** The file's ciphertext: sealed ahead by a worker, or on this thread when encryption is inline. */
+	async #openBlob(
+		record: UploadRecord,
+		file: Blob,
+		streamKey: Uint8Array,
+		eager?: number
+	): Promise<OpenBlob> {
+		const chunkSize = record.chunkSize;
+		if (!this.#encryption) {
+			return EncryptedFileSource.open(streamKey, file, record.streamHeader, { chunkSize });
+		}
+		const requestBytes = this.#options.requestBytes ?? UPLOAD_REQUEST_BYTES;
+		return this.#encryption.open({
+			streamKey,
+			streamHeader: record.streamHeader,
+			plaintext: file,
+			chunkSize,
+			segmentChunks: chunksPerRequest(requestBytes, chunkSize),
+			prefetch: this.#options.prefetchBodies ?? DEFAULT_PREFETCH,
+			...(eager === undefined ? {} : { eager })
+		});
+	}
+
 	async #transmit(
 		record: UploadRecord,
-		source: EncryptedFileSource,
+		source: CiphertextSource,
 		running: Running
 	): Promise<Outcome> {
 		const base = this.#options.baseUrl ?? '';
@@ -403,7 +532,7 @@ export class UploadQueue {
 				endpoint: base + UPLOADS_PATH,
 				uploadUrl: record.uploadUrl,
 				uploadSize: source.size,
-				chunkSize: this.#options.requestBytes ?? UPLOAD_REQUEST_BYTES,
+				chunkSize: this.#requestSize(record),
 				// Only the blob id: the relay learns sizes, never names or types (I1).
 				metadata: { blobId: record.blobId },
 				fileReader: encryptedFileReader(source),
@@ -422,7 +551,9 @@ export class UploadQueue {
 					if (!running.stopped) this.#progress(record.id, sent);
 				},
 				onChunkComplete: (_size, accepted) => {
-					if (!running.stopped) void this.#update(record.id, { bytesSent: accepted });
+					// The last one is written with `done` (most photos are one PATCH: one write less).
+					if (running.stopped || accepted >= record.total) return;
+					void this.#update(record.id, { bytesSent: accepted });
 				},
 				onSuccess: () => resolve('done'),
 				onError: (error) => reject(error)
@@ -431,6 +562,18 @@ export class UploadQueue {
 			running.upload = upload;
 			upload.start();
 		});
+	}
+
+	/**
+	 * tus's chunkSize: what it asks the reader for per PATCH. With encryption ahead, one body of
+	 * whole chunks plus the file header's 33 bytes (so the first body, which has it, fits); the
+	 * reader cuts the others at the chunk edge (PipelinedFileSource.bodyEnd).
+	 */
+	#requestSize(record: UploadRecord): number {
+		const requestBytes = this.#options.requestBytes ?? UPLOAD_REQUEST_BYTES;
+		if (!this.#encryption) return requestBytes;
+		const chunks = chunksPerRequest(requestBytes, record.chunkSize);
+		return FILE_HEADER_BYTES + chunks * sealedChunkBytes(record.chunkSize);
 	}
 
 	/** What every tus request carries: the session's bearer token and the retry rule. */
@@ -459,7 +602,7 @@ export class UploadQueue {
 		}
 	}
 
-	async #finish(record: UploadRecord, source: EncryptedFileSource): Promise<void> {
+	async #finish(record: UploadRecord, source: CiphertextSource): Promise<void> {
 		// Thumbnails and previews are small and shown at once: keep their ciphertext, as a download would.
 		if (this.#cache && record.purpose !== 'original') {
 			try {
@@ -490,6 +633,13 @@ export class UploadQueue {
 			const base = this.#options.baseUrl ?? '';
 			const url = /^https?:/i.test(inProgressAt) ? inProgressAt : base + inProgressAt;
 			await this.#update(id, { state: 'queued', uploadUrl: url, error: null });
+			return;
+		}
+		if (error.code === 'encrypt-failed' && !this.#resealed.has(id)) {
+			// Its worker died (or could not start): a new one, or this thread, seals it again and
+			// the upload goes on from the relay's offset.
+			this.#resealed.add(id);
+			await this.#update(id, { state: 'queued', error: null });
 			return;
 		}
 		const vanished = uploadVanished(raw);

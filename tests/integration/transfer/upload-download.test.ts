@@ -12,11 +12,13 @@ import { DecryptError, randomKey } from '../../../src/lib/crypto';
 import type { TesseraDB } from '../../../src/lib/local/db';
 import {
 	BlobDownloader,
+	EncryptionPool,
 	QuotaExceededError,
 	SessionEndedError,
 	UploadQueue,
 	type UploadQueueOptions
 } from '../../../src/lib/transfer';
+import { createNodeEncryptWorker } from '../../../src/lib/transfer/encrypt-node-worker';
 import {
 	blobOf,
 	closeDatabases,
@@ -153,6 +155,42 @@ describe('uploads and downloads through the real relay', () => {
 		expect(sameBytes(await storedBytes(entry.blobId), expected)).toBe(true);
 		const stream = await downloader().downloadBlob(entry.blobId, key);
 		expect(sameBytes(await readAll(stream), plaintext)).toBe(true);
+	});
+
+	it('seals in an encryption worker thread at the production sizes: two 4 MiB chunks per PATCH, the same bytes', async () => {
+		const pool = new EncryptionPool({ createWorker: createNodeEncryptWorker });
+		try {
+			const log: { method: string; offset: string | undefined }[] = [];
+			const db = freshDatabase();
+			const queue = new UploadQueue({
+				db,
+				baseUrl: relay.url,
+				token: () => alice.token,
+				encryption: pool,
+				httpStack: recordingStack(log)
+			});
+			await queue.start();
+			const key = randomKey();
+			const plaintext = photoBytes(13 * MiB);
+			const entry = await queue.add({
+				file: blobOf(plaintext),
+				streamKey: key,
+				purpose: 'original'
+			});
+			await queue.whenDone(entry.id);
+			// Bodies are two whole sealed chunks (4 MiB + 17 bytes each), the first with the 33-byte
+			// file header: chunks 0-1, then 2-3.
+			const sealedChunk = 4 * MiB + 17;
+			expect(log.filter((r) => r.method === 'PATCH').map((r) => r.offset)).toEqual([
+				'0',
+				String(33 + 2 * sealedChunk)
+			]);
+			const row = (await db.uploads.get(entry.id))!;
+			const expected = await expectedCiphertext(key, plaintext, row.streamHeader, 4 * MiB);
+			expect(sameBytes(await storedBytes(entry.blobId), expected)).toBe(true);
+		} finally {
+			pool.terminate();
+		}
 	});
 
 	it('refuses a tampered blob with DecryptError, and caches nothing of it', async () => {
