@@ -110,7 +110,8 @@ describe('sharing an album with people', () => {
 		// Bob becomes a viewer: his device no longer may add photos.
 		await membersOf(aliceDevice, alice, album).changeRole(bob.signPk, 'viewer');
 		await eventually(
-			() => bobAlbum.membership?.members.get(bob.signPk)?.role === 'viewer',
+			// The model's state, not only the chain's: it is what refuses writes.
+			() => bobModel.membership.members.get(bob.signPk)?.role === 'viewer',
 			'the new role reaches bob'
 		);
 		expect(() => bobModel.addPhotos([photo(3_000, 'as-viewer.jpg')])).toThrow();
