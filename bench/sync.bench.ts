@@ -216,13 +216,80 @@ async function baselineLatency(): Promise<number[]> {
 	return samples;
 }
 
+/** One fan-out run: deliveries per second, and the CPU the server and this process spent on it. */
+interface FanoutRun {
+	perSecond: number;
+	serverCpuMs: number;
+	benchCpuMs: number;
+}
+
+const FANOUT_DELIVERIES =
+	FANOUT_ALBUMS *
+	FANOUT_CLIENTS_PER_ALBUM *
+	FANOUT_EDITS_PER_CLIENT *
+	(FANOUT_CLIENTS_PER_ALBUM - 1);
+
+/** Counts deliveries of one round at a time. */
+class Deliveries {
+	private count = 0;
+	private target = Number.POSITIVE_INFINITY;
+	private done: () => void = () => {};
+
+	/** Resolves once `n` more deliveries have been counted. */
+	expect(n: number): Promise<void> {
+		this.count = 0;
+		this.target = n;
+		return new Promise((resolve) => (this.done = resolve));
+	}
+
+	add = (): void => {
+		if (++this.count === this.target) this.done();
+	};
+}
+
+/** The first round on a fresh server (JIT, caches and SQLite pages cold) and a second one, warm. */
+interface FanoutRounds {
+	cold: FanoutRun;
+	warm: FanoutRun;
+}
+
+/**
+ * Runs two rounds of the same edits against one server and measures each. The first is what a
+ * freshly started server does (and what this figure measured from the start); the second is the
+ * steady state of a server that has been running a while, which is what throughput usually means.
+ */
+async function timedRounds(
+	server: { cpuMs(): number },
+	deliveries: Deliveries,
+	round: (tag: string) => Promise<unknown>
+): Promise<FanoutRounds> {
+	const timed = async (tag: string): Promise<FanoutRun> => {
+		const finished = deliveries.expect(FANOUT_DELIVERIES);
+		const start = performance.now();
+		const cpu = { server: server.cpuMs(), bench: process.cpuUsage() };
+		await round(tag);
+		await finished;
+		const ms = performance.now() - start;
+		const serverCpuMs = server.cpuMs() - cpu.server;
+		const bench = process.cpuUsage(cpu.bench);
+		return {
+			perSecond: FANOUT_DELIVERIES / (ms / 1000),
+			serverCpuMs,
+			benchCpuMs: (bench.user + bench.system) / 1000
+		};
+	};
+	const cold = await timed('c');
+	const warm = await timed('w');
+	return { cold, warm };
+}
+
 /**
  * Deliveries per second: every edit reaches the other members of its album. With `open`, every
  * receiver verifies, decrypts and applies each envelope, as a device does; all 50 receivers then
  * share this one process, so the figure is bounded by their Ed25519 verifies rather than by the
  * relay. Without it the receivers count entry frames, which measures the relay's fan-out.
  */
-async function oursFanout(open: boolean): Promise<number> {
+async function oursFanout(open: boolean): Promise<FanoutRounds> {
 	const relay = await startRelay();
 	try {
 		const all = await devices(relay, FANOUT_ALBUMS * FANOUT_CLIENTS_PER_ALBUM);
@@ -233,142 +300,188 @@ async function oursFanout(open: boolean): Promise<number> {
 			groups.push(group);
 			albums.push(await makeAlbum(group));
 		}
-		const expected =
-			FANOUT_ALBUMS *
-			FANOUT_CLIENTS_PER_ALBUM *
-			FANOUT_EDITS_PER_CLIENT *
-			(FANOUT_CLIENTS_PER_ALBUM - 1);
-		let delivered = 0;
-		let done: () => void = () => {};
-		const finished = new Promise<void>((resolve) => (done = resolve));
-		const onDelivered = () => {
-			if (++delivered === expected) done();
-		};
+		const deliveries = new Deliveries();
 		groups.forEach((group, i) => {
 			for (const device of group) {
-				if (open) applyIncoming(device, new Map([[albums[i]!.albumId, albums[i]!]]), onDelivered);
-				else countIncoming(device, onDelivered);
+				if (open) {
+					applyIncoming(device, new Map([[albums[i]!.albumId, albums[i]!]]), deliveries.add);
+				} else {
+					countIncoming(device, deliveries.add);
+				}
 			}
 		});
-		const start = performance.now();
-		await Promise.all(
-			groups.flatMap((group, i) =>
-				group.map(async (device) => {
-					for (let e = 0; e < FANOUT_EDITS_PER_CLIENT; e++) {
-						await postEdit(device, albums[i]!, `${device.account.signPk}-${e}`, e);
-						// Stay under the relay's cap of frames in flight per socket.
-						if (e % 32 === 31) await device.socket.sync();
-					}
-				})
+		const run = await timedRounds(relay, deliveries, (tag) =>
+			Promise.all(
+				groups.flatMap((group, i) =>
+					group.map(async (device) => {
+						for (let e = 0; e < FANOUT_EDITS_PER_CLIENT; e++) {
+							await postEdit(device, albums[i]!, `${device.account.signPk}-${tag}${e}`, e);
+							// Stay under the relay's cap of frames in flight per socket.
+							if (e % 32 === 31) await device.socket.sync();
+						}
+					})
+				)
 			)
 		);
-		await finished;
-		const ms = performance.now() - start;
 		for (const device of all) device.socket.close();
-		return delivered / (ms / 1000);
+		return run;
 	} finally {
 		await relay.stop();
 	}
 }
 
-async function baselineFanout(): Promise<number> {
+async function baselineFanout(): Promise<FanoutRounds> {
 	const server = await startYServer();
-	const rooms: YClient[][] = [];
-	for (let r = 0; r < FANOUT_ALBUMS; r++) {
-		const room: YClient[] = [];
-		for (let c = 0; c < FANOUT_CLIENTS_PER_ALBUM; c++) {
-			room.push(await connectYClient(server.url, `room${r}`));
+	try {
+		const rooms: YClient[][] = [];
+		for (let r = 0; r < FANOUT_ALBUMS; r++) {
+			const room: YClient[] = [];
+			for (let c = 0; c < FANOUT_CLIENTS_PER_ALBUM; c++) {
+				room.push(await connectYClient(server.url, `room${r}`));
+			}
+			rooms.push(room);
 		}
-		rooms.push(room);
-	}
-	const expected =
-		FANOUT_ALBUMS *
-		FANOUT_CLIENTS_PER_ALBUM *
-		FANOUT_EDITS_PER_CLIENT *
-		(FANOUT_CLIENTS_PER_ALBUM - 1);
-	let delivered = 0;
-	let done: () => void = () => {};
-	const finished = new Promise<void>((resolve) => (done = resolve));
-	for (const room of rooms) {
-		for (const client of room) {
-			client.doc.on('update', (_update: Uint8Array, origin: unknown) => {
-				// Updates applied from the socket carry the provider as origin.
-				if (origin === client.provider && ++delivered === expected) done();
-			});
+		const deliveries = new Deliveries();
+		for (const room of rooms) {
+			for (const client of room) {
+				client.doc.on('update', (_update: Uint8Array, origin: unknown) => {
+					// Updates applied from the socket carry the provider as origin.
+					if (origin === client.provider) deliveries.add();
+				});
+			}
 		}
+		const run = await timedRounds(server, deliveries, (tag) =>
+			Promise.all(
+				rooms.flatMap((room, r) =>
+					room.map(async (client, c) => {
+						for (let e = 0; e < FANOUT_EDITS_PER_CLIENT; e++) {
+							client.doc.getMap('photos').set(`${r}-${c}-${tag}${e}`, e);
+							if (e % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
+						}
+					})
+				)
+			)
+		);
+		for (const room of rooms) for (const client of room) client.close();
+		return run;
+	} finally {
+		await server.stop();
 	}
-	const start = performance.now();
-	await Promise.all(
-		rooms.flatMap((room, r) =>
-			room.map(async (client, c) => {
-				for (let e = 0; e < FANOUT_EDITS_PER_CLIENT; e++) {
-					client.doc.getMap('photos').set(`${r}-${c}-${e}`, e);
-					if (e % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
-				}
-			})
-		)
-	);
-	await finished;
-	const ms = performance.now() - start;
-	for (const room of rooms) for (const client of room) client.close();
-	await server.stop();
-	return delivered / (ms / 1000);
+}
+
+/** Parts to run: SYNC_BENCH=latency,fanout,opened (default all), so one figure can be profiled alone. */
+function parts(): Set<string> {
+	const wanted = process.env.SYNC_BENCH?.split(',').filter(Boolean);
+	return new Set(wanted && wanted.length > 0 ? wanted : ['latency', 'fanout', 'opened']);
+}
+
+/** Every sample of a figure, so the spread on a shared machine shows beside the median. */
+function logSamples(name: string, samples: readonly number[], digits = 1): void {
+	console.log(`${name}: ${samples.map((s) => s.toFixed(digits)).join(', ')}`);
+}
+
+/** Rates, and the CPU each side spent per delivery: server (relay or y-websocket) and this process (clients). */
+function logFanout(name: string, runs: readonly FanoutRounds[]): void {
+	for (const which of ['cold', 'warm'] as const) {
+		const of = runs.map((r) => r[which]);
+		const perDelivery = (ms: number) => (ms * 1000) / FANOUT_DELIVERIES;
+		logSamples(
+			`fanout ${which} ${name} deliveries/s`,
+			of.map((r) => r.perSecond)
+		);
+		logSamples(
+			`fanout ${which} ${name} server CPU µs/delivery`,
+			of.map((r) => perDelivery(r.serverCpuMs))
+		);
+		logSamples(
+			`fanout ${which} ${name} clients CPU µs/delivery`,
+			of.map((r) => perDelivery(r.benchCpuMs))
+		);
+	}
 }
 
 export default defineBenchmark('sync', async (): Promise<Figure[]> => {
-	const ours: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
-	const base: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
-	for (let run = 0; run < LATENCY_RUNS; run++) {
-		const b = await baselineLatency();
-		base.p50.push(percentile(b, 50));
-		base.p99.push(percentile(b, 99));
-		const o = await oursLatency();
-		ours.p50.push(percentile(o, 50));
-		ours.p99.push(percentile(o, 99));
-	}
-	const fan = { ours: [] as number[], opened: [] as number[], base: [] as number[] };
-	for (let run = 0; run < FANOUT_RUNS; run++) {
-		fan.base.push(await baselineFanout());
-		fan.ours.push(await oursFanout(false));
-		fan.opened.push(await oursFanout(true));
-	}
+	const run = parts();
 	const baseline = 'y-websocket plaintext';
-	return [
-		figure({
-			name: 'sync.latency.p50',
-			unit: 'ms',
-			value: median(ours.p50),
-			baseline,
-			baselineValue: median(base.p50),
-			target: { of: 'ratio', op: '<=', bound: 1.5 },
-			runs: LATENCY_RUNS
-		}),
-		figure({
-			name: 'sync.latency.p99',
-			unit: 'ms',
-			value: median(ours.p99),
-			baseline,
-			baselineValue: median(base.p99),
-			target: { of: 'ratio', op: '<=', bound: 3 },
-			runs: LATENCY_RUNS
-		}),
-		figure({
-			name: 'sync.fanout.50clients.10albums',
-			unit: 'deliveries/s',
-			value: median(fan.ours),
-			baseline,
-			baselineValue: median(fan.base),
-			target: { of: 'ratio', op: '>=', bound: 0.7 },
-			runs: FANOUT_RUNS
-		}),
-		figure({
-			name: 'sync.fanout.50clients.10albums.opened',
-			unit: 'deliveries/s',
-			value: median(fan.opened),
-			baseline,
-			baselineValue: median(fan.base),
-			target: { of: 'ratio', op: '>=', bound: 0.7 },
-			runs: FANOUT_RUNS
-		})
-	];
+	const figures: Figure[] = [];
+	if (run.has('latency')) {
+		const ours: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
+		const base: { p50: number[]; p99: number[] } = { p50: [], p99: [] };
+		for (let i = 0; i < LATENCY_RUNS; i++) {
+			const b = await baselineLatency();
+			base.p50.push(percentile(b, 50));
+			base.p99.push(percentile(b, 99));
+			const o = await oursLatency();
+			ours.p50.push(percentile(o, 50));
+			ours.p99.push(percentile(o, 99));
+		}
+		logSamples('latency p50 ours', ours.p50);
+		logSamples('latency p50 y-websocket', base.p50);
+		logSamples('latency p99 ours', ours.p99);
+		logSamples('latency p99 y-websocket', base.p99);
+		figures.push(
+			figure({
+				name: 'sync.latency.p50',
+				unit: 'ms',
+				value: median(ours.p50),
+				baseline,
+				baselineValue: median(base.p50),
+				target: { of: 'ratio', op: '<=', bound: 1.5 },
+				runs: LATENCY_RUNS
+			}),
+			figure({
+				name: 'sync.latency.p99',
+				unit: 'ms',
+				value: median(ours.p99),
+				baseline,
+				baselineValue: median(base.p99),
+				target: { of: 'ratio', op: '<=', bound: 3 },
+				runs: LATENCY_RUNS
+			})
+		);
+	}
+	if (run.has('fanout') || run.has('opened')) {
+		const fan = {
+			ours: [] as FanoutRounds[],
+			opened: [] as FanoutRounds[],
+			base: [] as FanoutRounds[]
+		};
+		for (let i = 0; i < FANOUT_RUNS; i++) {
+			fan.base.push(await baselineFanout());
+			if (run.has('fanout')) fan.ours.push(await oursFanout(false));
+			if (run.has('opened')) fan.opened.push(await oursFanout(true));
+		}
+		const rate = (runs: FanoutRounds[], which: keyof FanoutRounds) =>
+			runs.map((r) => r[which].perSecond);
+		logFanout('y-websocket', fan.base);
+		const fanoutFigure = (name: string, runs: FanoutRounds[], which: keyof FanoutRounds) =>
+			figure({
+				name,
+				unit: 'deliveries/s',
+				value: median(rate(runs, which)),
+				baseline,
+				baselineValue: median(rate(fan.base, which)),
+				target: { of: 'ratio', op: '>=', bound: 0.7 },
+				runs: FANOUT_RUNS
+			});
+		if (run.has('fanout')) {
+			logFanout('ours', fan.ours);
+			for (const which of ['cold', 'warm'] as const) {
+				logSamples(
+					`fanout ${which} ours/y-websocket per run`,
+					fan.ours.map((r, i) => r[which].perSecond / fan.base[i]![which].perSecond),
+					2
+				);
+			}
+			figures.push(
+				fanoutFigure('sync.fanout.50clients.10albums', fan.ours, 'cold'),
+				fanoutFigure('sync.fanout.50clients.10albums.warm', fan.ours, 'warm')
+			);
+		}
+		if (run.has('opened')) {
+			logFanout('opened ours', fan.opened);
+			figures.push(fanoutFigure('sync.fanout.50clients.10albums.opened', fan.opened, 'cold'));
+		}
+	}
+	return figures;
 });

@@ -1,7 +1,7 @@
 // Servers for benchmarks in their own process (own core, own heap), as they run in production.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,8 @@ export interface ChildServer {
 	pid: number;
 	/** Resident set size of the child in KiB (VmRSS from /proc). */
 	rssKiB(): number;
+	/** CPU time the child has used so far, all its threads, in ms (schedstat from /proc). */
+	cpuMs(): number;
 	/** Runs a full GC in the child (it was started with --expose-gc and the signal hook). */
 	collectGarbage(): Promise<void>;
 	/** SIGTERM, then waits for the exit (SIGKILL after a while). */
@@ -53,6 +55,8 @@ export async function startChildServer(
 	);
 	let stderr = '';
 	child.stderr!.on('data', (chunk: Buffer) => {
+		// BENCH_CHILD_STDERR=1 shows what the children print (e.g. with --cpu-prof or a debug hook).
+		if (process.env.BENCH_CHILD_STDERR) process.stderr.write(chunk);
 		stderr = (stderr + chunk.toString('utf8')).slice(-4000);
 	});
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -79,6 +83,7 @@ export async function startChildServer(
 		url,
 		pid: child.pid!,
 		rssKiB: () => rssKiB(child),
+		cpuMs: () => cpuMs(child),
 		async collectGarbage() {
 			child.kill('SIGUSR2');
 			// The signal is handled on the child's event loop; give it time to run the collection.
@@ -110,9 +115,27 @@ function rssKiB(child: ChildProcess): number {
 	return Number(match[1]);
 }
 
+/**
+ * Nanosecond CPU time summed over the child's threads (its event loop, libuv's pool, V8's GC and
+ * compiler threads): a figure that the other load on a shared machine moves far less than wall time.
+ */
+function cpuMs(child: ChildProcess): number {
+	let ns = 0;
+	for (const task of readdirSync(`/proc/${child.pid}/task`)) {
+		try {
+			ns += Number(readFileSync(`/proc/${child.pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+		} catch {
+			// The thread ended between the listing and the read.
+		}
+	}
+	return ns / 1e6;
+}
+
 /** The relay as production runs it, in its own process, with a fresh DATA_DIR under a temp root. */
 export interface ChildRelay {
 	url: string;
+	/** CPU time the relay has used so far, in ms (see ChildServer.cpuMs). */
+	cpuMs(): number;
 	root: string;
 	dataDir: string;
 	/** Stops the relay and removes its temp root. */
@@ -148,6 +171,7 @@ export async function startChildRelay(
 	}
 	return {
 		url: server.url,
+		cpuMs: () => server.cpuMs(),
 		root,
 		dataDir,
 		async stop() {

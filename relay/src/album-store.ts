@@ -101,6 +101,8 @@ export class AlbumStore {
 			nextSeq: db.prepare(
 				'UPDATE albums SET last_seq = last_seq + 1 WHERE album_id = ? RETURNING last_seq'
 			),
+			lastSeq: db.prepare('SELECT last_seq FROM albums WHERE album_id = ?').pluck(),
+			setLastSeq: db.prepare('UPDATE albums SET last_seq = ? WHERE album_id = ?'),
 			deleteMembers: db.prepare('DELETE FROM album_members WHERE album_id = ?'),
 			insertMember: db.prepare(
 				'INSERT INTO album_members (album_id, sign_pk, role) VALUES (?, ?, ?)'
@@ -297,12 +299,25 @@ export class AlbumStore {
 	 * nothing moved it since.
 	 */
 	insertEnvelopes(envelopes: readonly NewEnvelope[]): StoredEnvelope[] {
-		this.insertBatch ??= this.db.transaction((batch: readonly NewEnvelope[]) =>
-			batch.map((envelope) => ({
-				seq: this.storeEnvelope(envelope),
-				refusedBlobs: this.bindBlobs(envelope)
-			}))
-		);
+		this.insertBatch ??= this.db.transaction((batch: readonly NewEnvelope[]) => {
+			// Seqs are handed out in memory and each album's last_seq written once per batch: a burst
+			// of uploads to one album costs one UPDATE, not one per envelope.
+			const lastSeqs = new Map<string, number>();
+			const stored = batch.map((envelope) => {
+				let last = lastSeqs.get(envelope.albumId);
+				if (last === undefined) {
+					last = this.statements.lastSeq.get(envelope.albumId) as number | undefined;
+					if (last === undefined)
+						throw new Error(`album ${envelope.albumId} vanished during a write`);
+				}
+				const seq = last + 1;
+				lastSeqs.set(envelope.albumId, seq);
+				this.storeEnvelope(envelope, seq);
+				return { seq, refusedBlobs: this.bindBlobs(envelope) };
+			});
+			for (const [albumId, seq] of lastSeqs) this.statements.setLastSeq.run(seq, albumId);
+			return stored;
+		});
 		const insert = this.insertBatch;
 		return this.wal.commitUnsynced(() => insert.immediate(envelopes));
 	}
@@ -350,10 +365,9 @@ export class AlbumStore {
 		return row === undefined ? undefined : row.owner_account_id;
 	}
 
-	private storeEnvelope(envelope: NewEnvelope): number {
+	private storeEnvelope(envelope: NewEnvelope, seq: number): void {
 		const now = Date.now();
 		const hash = Buffer.from(envelope.hash);
-		const seq = this.nextSeq(envelope.albumId);
 		this.statements.insertReceipt.run(envelope.albumId, hash, seq);
 		if (envelope.covers === null) {
 			this.statements.insertEnvelope.run(
@@ -380,7 +394,6 @@ export class AlbumStore {
 			);
 			this.statements.compact.run(envelope.albumId, envelope.docId, envelope.covers);
 		}
-		return seq;
 	}
 
 	/** Up to `limit` stored items with seq > `after`, in seq order. */

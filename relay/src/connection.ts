@@ -54,17 +54,18 @@ export class ClientConnection {
 	}
 
 	/**
-	 * Sends a frame already serialised (fan-out serialises once for every subscriber). A reader so
-	 * slow that its unsent bytes pass the cap is closed rather than buffered without bound.
+	 * Sends a frame already serialised: text, or its UTF-8 bytes (fan-out encodes a frame once and
+	 * hands the same buffer to every follower; it goes out as a text frame all the same). A reader
+	 * so slow that its unsent bytes pass the cap is closed rather than buffered without bound.
 	 */
-	sendText(text: string): void {
+	sendText(text: string | Buffer): void {
 		if (!this.open) return;
 		if (this.socket.bufferedAmount > MAX_SOCKET_BUFFERED_BYTES) {
 			this.log.warn('closing a socket that reads too slowly');
 			this.socket.close(WsCloseCode.tryAgainLater, 'reading too slowly');
 			return;
 		}
-		this.socket.send(text);
+		this.socket.send(text, { binary: false });
 	}
 
 	/** Sends and resolves once the frame has been handed to the OS (the socket drained up to it). */

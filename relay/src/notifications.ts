@@ -54,19 +54,30 @@ interface NotificationRow {
 	read_at: number | null;
 }
 
-/** Stream events waiting for the end of the turn: who is concerned is worked out then. */
+/**
+ * Stream events waiting to be recorded. An update carries the members it concerns (every member
+ * but its author) as they were when it was stored, so a member added meanwhile is not told of it.
+ */
 type StreamEvent =
 	| { kind: 'member'; signPk: string; albumId: string; type: 'shared' | 'removed'; seq: number }
-	| { kind: 'update'; albumId: string; by: string; seq: number };
+	| { kind: 'update'; albumId: string; seq: number; recipients: readonly string[] };
 
 /** Docs whose updates are photos being added or changed (the relay cannot tell which). */
 const PHOTO_DOC_PREFIXES = ['contrib:', 'inbox:'] as const;
 
 /**
+ * How long new-photo events gather before they are recorded: a burst of uploads becomes one
+ * transaction and one grown row per person, instead of a write and a push per turn. Membership
+ * events (shared, removed) are recorded at the end of their turn, with whatever photos wait.
+ */
+export const PHOTOS_BATCH_MS = 100;
+
+/**
  * Notifications are a side effect of writes already committed: they never hold up an ack or a
  * fan-out, and a failure here is logged, never thrown back into the write that caused it. Stream
- * events are queued and recorded together at the end of the event-loop turn (one transaction), so
- * twenty updates posted in one burst become one `photos` row with a count, not twenty rows.
+ * events are queued and recorded together in one transaction: membership events at the end of
+ * their turn, new-photo events within PHOTOS_BATCH_MS, so a burst of twenty updates becomes one
+ * `photos` row with a count and one push per recipient, not twenty writes.
  *
  * Like album writes, these commit with `synchronous = NORMAL` (no fsync of their own): they survive
  * a crash of the relay, and the next group commit of the WAL puts them on disk. A notification
@@ -79,6 +90,8 @@ export class NotificationStore {
 	/** Sockets that listed their notifications, by account: they get new ones pushed. */
 	private readonly listeners = new Map<string, Set<ClientConnection>>();
 	private queued: StreamEvent[] = [];
+	private flushSoon: NodeJS.Immediate | null = null;
+	private flushLater: NodeJS.Timeout | null = null;
 
 	constructor(
 		private readonly db: RelayDatabase,
@@ -147,42 +160,47 @@ export class NotificationStore {
 	/** After a membership entry was committed at `seq`: `shared` for an added member, `removed` for a removed one. */
 	membershipAppended(entry: MembershipEntry, seq: number): void {
 		if (entry.op === 'add') {
-			this.enqueue({
-				kind: 'member',
-				signPk: entry.member.signPk,
-				albumId: entry.albumId,
-				type: 'shared',
-				seq
-			});
+			this.enqueue(
+				{
+					kind: 'member',
+					signPk: entry.member.signPk,
+					albumId: entry.albumId,
+					type: 'shared',
+					seq
+				},
+				true
+			);
 		} else if (entry.op === 'remove') {
-			this.enqueue({
-				kind: 'member',
-				signPk: entry.member,
-				albumId: entry.albumId,
-				type: 'removed',
-				seq
-			});
+			this.enqueue(
+				{ kind: 'member', signPk: entry.member, albumId: entry.albumId, type: 'removed', seq },
+				true
+			);
 		}
 	}
 
 	/**
 	 * After an envelope was committed at `seq`: an update to a `contrib:` or `inbox:` doc is
 	 * `photos` for every member of the album but its author. Snapshots re-post what was already
-	 * there and count for nothing. A library has one member, its author, so it notifies no one.
+	 * there and count for nothing. A library has one member, its author, so it notifies no one and
+	 * costs nothing here.
 	 */
 	envelopeStored(envelope: Envelope, seq: number): void {
 		if (envelope.kind !== 'update') return;
 		if (!PHOTO_DOC_PREFIXES.some((prefix) => envelope.docId.startsWith(prefix))) return;
-		this.enqueue({ kind: 'update', albumId: envelope.albumId, by: envelope.by, seq });
+		const recipients: string[] = [];
+		for (const member of this.options.membersOf(envelope.albumId)) {
+			if (member !== envelope.by) recipients.push(member);
+		}
+		if (recipients.length === 0) return;
+		this.enqueue({ kind: 'update', albumId: envelope.albumId, seq, recipients }, false);
 	}
 
-	private enqueue(event: StreamEvent): void {
-		this.queued.push(event);
-		if (this.queued.length === 1) setImmediate(() => this.flush());
-	}
-
-	/** Records the queued stream events: who each concerns, then one transaction for them all. */
-	private flush(): void {
+	/** Records every event still waiting now (e.g. before the database closes). Never throws. */
+	flush(): void {
+		if (this.flushSoon) clearImmediate(this.flushSoon);
+		if (this.flushLater) clearTimeout(this.flushLater);
+		this.flushSoon = null;
+		this.flushLater = null;
 		const events = this.queued;
 		this.queued = [];
 		if (events.length === 0 || !this.db.open) return;
@@ -190,6 +208,18 @@ export class NotificationStore {
 			this.apply(this.resolve(events));
 		} catch (error) {
 			this.log.error({ err: error }, 'could not work out who to notify');
+		}
+	}
+
+	/** Queues an event: recorded at the end of this turn (`soon`) or within PHOTOS_BATCH_MS. */
+	private enqueue(event: StreamEvent, soon: boolean): void {
+		this.queued.push(event);
+		if (soon) {
+			this.flushSoon ??= setImmediate(() => this.flush());
+		} else if (!this.flushLater) {
+			this.flushLater = setTimeout(() => this.flush(), PHOTOS_BATCH_MS);
+			// Pending notifications never keep a stopping relay alive.
+			this.flushLater.unref();
 		}
 	}
 
@@ -207,7 +237,8 @@ export class NotificationStore {
 			return accountId;
 		};
 		const out: NotificationEvent[] = [];
-		const updates = new Map<string, { by: string; seq: number }[]>();
+		// Seqs of this batch by album and recipient, in seq order.
+		const updates = new Map<string, Map<string, number[]>>();
 		for (const event of events) {
 			if (event.kind === 'member') {
 				const accountId = accountOf(event.signPk);
@@ -222,18 +253,20 @@ export class NotificationStore {
 				}
 				continue;
 			}
-			let list = updates.get(event.albumId);
-			if (!list) updates.set(event.albumId, (list = []));
-			list.push({ by: event.by, seq: event.seq });
+			let byRecipient = updates.get(event.albumId);
+			if (!byRecipient) updates.set(event.albumId, (byRecipient = new Map()));
+			for (const member of event.recipients) {
+				let seqs = byRecipient.get(member);
+				if (!seqs) byRecipient.set(member, (seqs = []));
+				seqs.push(event.seq);
+			}
 		}
-		for (const [albumId, list] of updates) {
-			list.sort((a, b) => a.seq - b.seq);
-			for (const member of this.options.membersOf(albumId)) {
-				// Seqs of this batch written by someone else; the newest one is kept for dedupe.
-				const seqs = list.filter((update) => update.by !== member).map((update) => update.seq);
-				if (seqs.length === 0) continue;
+		for (const [albumId, byRecipient] of updates) {
+			for (const [member, seqs] of byRecipient) {
 				const accountId = accountOf(member);
 				if (accountId === null) continue;
+				seqs.sort((a, b) => a - b);
+				// The newest seq is kept for dedupe.
 				out.push({
 					accountId,
 					albumId,
@@ -256,7 +289,9 @@ export class NotificationStore {
 				const stored = this.store(event);
 				return stored ? [{ accountId: event.accountId, ...stored }] : [];
 			});
-			for (const accountId of new Set(out.map((c) => c.accountId))) {
+			// Only a new row can take an account past its cap; a grown `photos` batch replaces one.
+			const grew = new Set(out.filter((c) => c.replaces === null).map((c) => c.accountId));
+			for (const accountId of grew) {
 				this.statements.prune.run({ accountId, keep: this.maxPerAccount });
 			}
 			return out;

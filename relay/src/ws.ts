@@ -18,6 +18,7 @@ import type { RelayContext } from './context';
 import { MESSAGE_HANDLERS } from './handlers';
 import { UNAUTHENTICATED_MESSAGES, type MessageHandler } from './handlers/handler';
 import { SESSION_ENDED_MESSAGE, sessionForToken } from './routes/auth';
+import { SessionLiveness } from './session-liveness';
 
 export const WS_PATH = '/ws';
 export const SHUTDOWN_REASON = 'relay shutting down';
@@ -34,6 +35,7 @@ export interface WebSocketHub {
 export function attachWebSocketHub(server: Server, ctx: RelayContext): WebSocketHub {
 	const log = ctx.logger.child({ component: 'ws' });
 	const connections = new Set<ClientConnection>();
+	const liveness = new SessionLiveness(ctx.db);
 	let closing = false;
 	const wss = new WebSocketServer({
 		noServer: true,
@@ -102,10 +104,15 @@ export function attachWebSocketHub(server: Server, ctx: RelayContext): WebSocket
 		});
 	}
 
-	/** False (after closing the socket with 4401) when the socket's session has ended. */
-	function sessionLives(connection: ClientConnection): boolean {
+	/**
+	 * False (after closing the socket with 4401) when the socket's session has ended. Before every
+	 * frame a primary-key lookup is enough (SessionLiveness); the heartbeat runs the full token
+	 * check, which also marks the session seen.
+	 */
+	function sessionLives(connection: ClientConnection, full: boolean): boolean {
 		const principal = connection.principal;
-		if (!principal || sessionForToken(principal.token, ctx)) return true;
+		if (!principal) return true;
+		if (full ? sessionForToken(principal.token, ctx) : liveness.stands(principal)) return true;
 		log.debug('closing a socket whose session ended');
 		connection.principal = null;
 		ctx.albums.disconnect(connection);
@@ -116,7 +123,7 @@ export function attachWebSocketHub(server: Server, ctx: RelayContext): WebSocket
 	/** Never rejects: a rejected promise would stop the socket's queue for good. */
 	async function dispatch(connection: ClientConnection, message: ClientMessage): Promise<void> {
 		try {
-			if (!connection.open || !sessionLives(connection)) return;
+			if (!connection.open || !sessionLives(connection, false)) return;
 			if (!connection.principal && !UNAUTHENTICATED_MESSAGES.has(message.t)) {
 				connection.send({
 					t: 'error',
@@ -168,7 +175,7 @@ export function attachWebSocketHub(server: Server, ctx: RelayContext): WebSocket
 			// A revoked session's sockets go even if they only listen. A database hiccup here must
 			// not throw out of the timer (that would end the process); the next beat checks again.
 			try {
-				if (!sessionLives(connection)) continue;
+				if (!sessionLives(connection, true)) continue;
 			} catch (error) {
 				log.error({ err: error }, 'could not check a socket’s session');
 			}
@@ -205,6 +212,9 @@ export function attachWebSocketHub(server: Server, ctx: RelayContext): WebSocket
 			]);
 			clearTimeout(timer);
 			for (const connection of connections) connection.socket.terminate();
+			// No socket is left to write: record the notifications still gathering before the
+			// database closes.
+			ctx.notifications.flush();
 			await new Promise<void>((resolve) => wss.close(() => resolve()));
 		}
 	};

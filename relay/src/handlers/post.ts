@@ -9,6 +9,6 @@ export const handlePost: MessageHandler<'post'> = async (message, connection, ct
 		message.blobs ?? []
 	);
 	ackWhenDurable(connection, committed, message.id, message.envelope.albumId);
-	// Queued for the end of the turn; never throws into the write.
+	// Batched (within PHOTOS_BATCH_MS) and recorded later; never throws into the write.
 	ctx.notifications.envelopeStored(message.envelope, committed.seq);
 };

@@ -620,6 +620,8 @@ export class AlbumSync implements AlbumFollower {
 			this.epochKeys = await chain.openEpochKeys(this.options.identity);
 		}
 		this.advanceTo(seq);
+		// The model refuses writes by this state: it moves with the chain, not after the disk write.
+		if (before !== null) this.albumModel?.setMembership(state);
 		await this.local.commit(
 			seq,
 			{ type: 'membership', entry: last },
@@ -633,7 +635,6 @@ export class AlbumSync implements AlbumFollower {
 		if (last.op === 'leave') this.presence.forget(last.by);
 		if (last.op === 'remove') this.presence.forget(last.member);
 		if (before === null) this.publishModel(this.makeModel(state));
-		else this.albumModel?.setMembership(state);
 		await this.retryHeld();
 		this.emitChange();
 		// Writes refused as stale may now be re-sealed under this head.
