@@ -5,7 +5,7 @@ import { SvelteMap } from 'svelte/reactivity';
 import { AlbumError, type AlbumModel, type AlbumPhoto } from '../albums';
 import { toBase64Url } from '../crypto';
 import { isAlbumId, type GrantableRole, type Role } from '../protocol';
-import { Members, MembershipProblem } from '../sharing/members';
+import type { Members, MembershipProblem } from '../sharing/members';
 import type { Recipient } from '../sharing/people';
 import type { AlbumSync } from '../sync/engine';
 import { gridPhoto, pendingOriginals } from './library-view';
@@ -526,12 +526,15 @@ export class AlbumState {
 
 	// Sharing -----------------------------------------------------------------------------------
 
-	private membersOf(): Members {
+	/** Membership changes on this album (the code loads when first needed, not with the page). */
+	private async membersOf(): Promise<Members> {
 		const album = this.album;
-		if (!album || !this.me || !this.libraryState.engine) {
+		const engine = this.libraryState.engine;
+		if (!album || !this.me || !engine) {
 			throw new AlbumProblem('not-ready', 'This album is still opening.');
 		}
-		return new Members({ engine: this.libraryState.engine, me: this.me }, album);
+		const { Members } = await import('../sharing/members');
+		return new Members({ engine, me: this.me }, album);
 	}
 
 	private requireOnline(what: string): void {
@@ -550,34 +553,36 @@ export class AlbumState {
 	async share(recipient: Recipient, role: GrantableRole): Promise<void> {
 		this.requireOnline('Sharing');
 		await this.libraryState.people.confirm(recipient);
-		await this.membership(() => this.membersOf().add(recipient.keys, role));
+		await this.membership(async () => (await this.membersOf()).add(recipient.keys, role));
 		this.names.set(recipient.keys.signPk, recipient.email);
 	}
 
 	async changeRole(signPk: string, role: GrantableRole): Promise<void> {
 		this.requireOnline('Changing a role');
-		await this.membership(() => this.membersOf().changeRole(signPk, role));
+		await this.membership(async () => (await this.membersOf()).changeRole(signPk, role));
 	}
 
 	/** Removes a member; the album's key changes so they cannot read what comes next. */
 	async removeMember(signPk: string): Promise<void> {
 		this.requireOnline('Removing someone');
-		await this.membership(() => this.membersOf().remove(signPk));
+		await this.membership(async () => (await this.membersOf()).remove(signPk));
 	}
 
 	/** Leaves the album; it goes from this account's albums. */
 	async leave(): Promise<void> {
 		this.requireOnline('Leaving an album');
-		await this.membership(() => this.membersOf().leave());
+		await this.membership(async () => (await this.membersOf()).leave());
 	}
 
 	private async membership(change: () => Promise<void>): Promise<void> {
 		try {
 			await change();
 		} catch (error) {
-			if (error instanceof MembershipProblem) {
+			// Told apart by name: the class loads lazily, with the sharing code.
+			if (error instanceof Error && error.name === 'MembershipProblem') {
+				const code = (error as MembershipProblem).code;
 				throw new AlbumProblem(
-					error.code === 'not-allowed' ? 'not-allowed' : 'invalid-value',
+					code === 'not-allowed' ? 'not-allowed' : 'invalid-value',
 					error.message
 				);
 			}

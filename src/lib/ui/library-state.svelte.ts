@@ -18,9 +18,9 @@ import { SyncEngine, browserTabs, type AlbumSync, type SocketLike } from '../syn
 import { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
 import { askPersistentStorage } from './device-storage';
 import { gridPhoto, pendingOriginals, transferFiles, type TransferFile } from './library-view';
-import { completeInvites, type InviteOutcome } from '../sharing/complete-invites';
-import { InviteApi } from '../sharing/invites';
-import { Members } from '../sharing/members';
+import type { InviteOutcome } from '../sharing/complete-invites';
+import type { InviteApi } from '../sharing/invites';
+import type { Members } from '../sharing/members';
 import { People, type Recipient } from '../sharing/people';
 import { NotificationState } from './notification-state.svelte';
 import { photoSource } from './photo-source';
@@ -94,7 +94,9 @@ export class LibraryState {
 	}
 
 	/** Invites to this account's albums, made by email before the person had an account. */
-	invites(): InviteApi {
+	async invites(): Promise<InviteApi> {
+		// Loaded when first needed: sharing code stays out of the Library's first download.
+		const { InviteApi } = await import('../sharing/invites');
 		return new InviteApi({ token: this.signedIn.token, signSeed: this.signedIn.keys.signSeed });
 	}
 
@@ -107,11 +109,12 @@ export class LibraryState {
 		if (!engine || this.completing) return this.completing ?? Promise.resolve();
 		this.completing = (async () => {
 			try {
+				const { completeInvites } = await import('../sharing/complete-invites');
 				const outcomes = await completeInvites({
 					engine,
 					me: this.me,
 					people: this.people,
-					invites: this.invites()
+					invites: await this.invites()
 				});
 				this.inviteProblems = outcomes.filter((outcome) => outcome.result === 'skipped');
 				if (outcomes.some((outcome) => outcome.result === 'added')) this.albumsChanged();
@@ -181,7 +184,7 @@ export class LibraryState {
 			(await (await albums.open(albumId)).whenModel()).markAsPartner();
 		}
 		const album = await albums.open(albumId);
-		await new Members({ engine, me: this.me }, album).add(recipient.keys, 'viewer');
+		await (await this.members(album)).add(recipient.keys, 'viewer');
 		await this.refreshAlbums();
 	}
 
@@ -201,7 +204,7 @@ export class LibraryState {
 		const boxPk = key ? partnerAlbum.membership?.members.get(key)?.boxPk : undefined;
 		if (!key || !boxPk) throw new Error('Your partner is not in the partner album any more.');
 		const album = await this.albums.open(albumId);
-		await new Members({ engine, me: this.me }, album).add({ signPk: key, boxPk }, 'viewer');
+		await (await this.members(album)).add({ signPk: key, boxPk }, 'viewer');
 		await this.refreshAlbums();
 	}
 
@@ -217,7 +220,7 @@ export class LibraryState {
 		}
 		const key = await this.partnerKey();
 		const album = await this.albums.open(partner.albumId);
-		if (key) await new Members({ engine, me: this.me }, album).remove(key);
+		if (key) await (await this.members(album)).remove(key);
 		await this.refreshAlbums();
 	}
 
@@ -229,6 +232,12 @@ export class LibraryState {
 		const model = album.model ?? (await album.whenModel());
 		this.albums.addFromLibrary(model, photoIds);
 		this.albumsChanged();
+	}
+
+	/** Membership changes on an open album (loaded when first needed). */
+	private async members(album: AlbumSync): Promise<Members> {
+		const { Members } = await import('../sharing/members');
+		return new Members({ engine: this.engine!, me: this.me }, album);
 	}
 
 	/** This account's signing key as album chains write it. */
