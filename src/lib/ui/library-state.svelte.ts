@@ -226,6 +226,8 @@ export class LibraryState {
 
 	/** New library photos go to the partner album too (works offline: it syncs later). */
 	private async shareWithPartner(photoIds: readonly string[]): Promise<void> {
+		// Photos shared into the app as it starts arrive before the album list: read it first.
+		if (this.albumList === null && photoIds.length > 0) await this.refreshAlbums();
 		const partner = this.partnerAlbum;
 		if (!partner || !this.albums || photoIds.length === 0) return;
 		const album = await this.albums.open(partner.albumId);
