@@ -10,13 +10,11 @@ import {
 	KDF_SALT_BYTES,
 	randomBytes,
 	randomKey,
-	recoveryKeyToWords,
 	RecoveryWordsError,
 	signKeyPairFromSeed,
 	toBase64Url,
 	unwrapKey,
 	verificationId,
-	wordsToRecoveryKey,
 	wrapKey,
 	type KdfParams as CryptoKdfParams
 } from '../crypto';
@@ -123,8 +121,15 @@ export async function recoveryProof(recoveryKey: Uint8Array): Promise<RecoveryPr
 	};
 }
 
+/**
+ * The BIP39 word list and its hashing, loaded when sign-up or recovery first needs them: a
+ * signed-in device never does, so they stay out of the app's first download.
+ */
+const recoveryWords = () => import('../crypto/recovery');
+
 /** The recovery key from the 24 words, with a message that says which word is wrong. */
-export function recoveryKeyFromWords(words: string): Uint8Array {
+export async function recoveryKeyFromWords(words: string): Promise<Uint8Array> {
+	const { wordsToRecoveryKey } = await recoveryWords();
 	try {
 		return wordsToRecoveryKey(words);
 	} catch (cause) {
@@ -162,9 +167,10 @@ export async function createAccountKeys(
 		masterKeyByRecovery: toBase64Url(await wrapKey(masterKey, recovery.recoveryWrapKey)),
 		publicKeys: publicKeysOf(keys)
 	};
-	const recoveryWords = recoveryKeyToWords(recoveryKey);
+	const { recoveryKeyToWords } = await recoveryWords();
+	const words = recoveryKeyToWords(recoveryKey);
 	recoveryKey.fill(0);
-	return { keys, recoveryWords, signup, proof };
+	return { keys, recoveryWords: words, signup, proof };
 }
 
 export function publicKeysOf(keys: AccountKeys): PublicKeys {

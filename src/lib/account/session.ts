@@ -231,7 +231,7 @@ export class AccountSession {
 	/** The 24 words open the master key; a new password replaces the old, other sessions end. */
 	async recover(email: string, words: string, newPassword: string): Promise<SignedIn> {
 		const normalized = normalizeEmail(email);
-		const recoveryKey = recoveryKeyFromWords(words);
+		const recoveryKey = await recoveryKeyFromWords(words);
 		await this.#requireStrong(newPassword, normalized);
 		const recovery = await recoveryProof(recoveryKey);
 		recoveryKey.fill(0);

@@ -76,7 +76,8 @@ export {
 	type PlaintextSource,
 	type RandomAccessReader
 } from './file-source';
-export { recoveryKeyToWords, wordsToRecoveryKey, RECOVERY_WORD_COUNT } from './recovery';
+// Recovery words (./recovery) are imported from their own module, never from here: the word list
+// then loads only with sign-up and recovery.
 export { verificationId } from './verification';
 export {
 	newLinkSecret,

@@ -13,7 +13,6 @@ import type { AlbumPhoto, PhotoRef } from '../albums';
 import { Albums, type AlbumSummary } from '../library/albums';
 import { PhotoReader } from '../library/photo-reader';
 import type { TesseraDB } from '../local/db';
-import { importMedia } from '../media';
 import { SyncEngine, browserTabs, type AlbumSync, type SocketLike } from '../sync/engine';
 import { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
 import { askPersistentStorage } from './device-storage';
@@ -288,7 +287,8 @@ export class LibraryState {
 				uploads: this.uploads,
 				reader: this.reader,
 				cache: new BlobCache(this.db),
-				readMedia: (file, options) => importMedia(file, options),
+				// Import code (and its worker) loads with the first import, not with the Library.
+				readMedia: async (file, options) => (await import('../media')).importMedia(file, options),
 				place: this.libraryPlace(engine)
 			});
 			if (this.stopped) return;

@@ -2,13 +2,8 @@
 
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-	deriveSubkey,
-	recoveryKeyToWords,
-	unwrapKey,
-	wordsToRecoveryKey,
-	wrapKey
-} from '../../../src/lib/crypto';
+import { deriveSubkey, unwrapKey, wrapKey } from '../../../src/lib/crypto';
+import { recoveryKeyToWords, wordsToRecoveryKey } from '../../../src/lib/crypto/recovery';
 import {
 	fromBase64Url,
 	RecoveryStartResponseSchema,

@@ -16,12 +16,12 @@ import {
 	fileSubkeys,
 	KDF_FLOOR,
 	linkKeysFromSeed,
-	recoveryKeyToWords,
 	sealTo,
 	signDetached,
 	signKeyPairFromSeed,
 	verificationId
 } from '../../../src/lib/crypto';
+import { recoveryKeyToWords } from '../../../src/lib/crypto/recovery';
 import { encryptEnvelopeWithNonce } from '../../../src/lib/crypto/envelope';
 import { secretboxSealWithNonce, wrapKeyWithNonce } from '../../../src/lib/crypto/wrap';
 import { pattern, toHex } from './helpers';

@@ -1,12 +1,8 @@
 // Recovery words: 24 BIP39 words round-trip the recovery key, forgive typing style, and name the mistake.
 
 import { describe, expect, it } from 'vitest';
-import {
-	randomKey,
-	recoveryKeyToWords,
-	RecoveryWordsError,
-	wordsToRecoveryKey
-} from '../../../src/lib/crypto';
+import { randomKey, RecoveryWordsError } from '../../../src/lib/crypto';
+import { recoveryKeyToWords, wordsToRecoveryKey } from '../../../src/lib/crypto/recovery';
 import { sameBytes } from './helpers';
 
 function refusal(words: string | string[]): RecoveryWordsError {

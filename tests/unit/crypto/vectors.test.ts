@@ -15,13 +15,12 @@ import {
 	getSodium,
 	linkKeysFromSeed,
 	openSealed,
-	recoveryKeyToWords,
 	signDetached,
 	signKeyPairFromSeed,
 	unwrapKey,
-	verificationId,
-	wordsToRecoveryKey
+	verificationId
 } from '../../../src/lib/crypto';
+import { recoveryKeyToWords, wordsToRecoveryKey } from '../../../src/lib/crypto/recovery';
 import { decryptEnvelope, encryptEnvelopeWithNonce } from '../../../src/lib/crypto/envelope';
 import {
 	secretboxOpen,
