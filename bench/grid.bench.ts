@@ -1,7 +1,7 @@
 // The Library grid in Chromium with 10,000 photos: first sync, first grid paint from the device database after a reload, and frame rate while scrolling.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { defineBenchmark, figure, median, round, type Figure } from './lib';
@@ -66,6 +66,8 @@ interface ReloadSample {
 	scroll: ScrollSample | null;
 	/** Album entries the relay sent after the reload (none when the library opened from IndexedDB). */
 	entriesReceived: number;
+	/** Snapshots the app posted after the reload (none: nothing changed since the last one). */
+	snapshotsPosted: number;
 }
 
 async function scrollSample(page: Page): Promise<ScrollSample> {
@@ -73,24 +75,57 @@ async function scrollSample(page: Page): Promise<ScrollSample> {
 	return { ...frameStats(stamps), ...shown, px: endY - startY };
 }
 
+/**
+ * GRID_PROFILE=file.cpuprofile records Chromium's CPU profile of the last reload, from navigation
+ * until the first grid paint (open it in Chromium's DevTools, Performance tab). Build with
+ * `npx vite build --minify false` first to read function names.
+ */
+const PROFILE_FILE = process.env.GRID_PROFILE;
+
 /** Reloads (the library opens from IndexedDB), reads the paint marks, then scrolls the grid. */
 async function reloadAndScroll(
 	page: Page,
-	entries: { received: number },
-	scroll: boolean
+	entries: { received: number; posted: number },
+	scroll: boolean,
+	profile?: string
 ): Promise<ReloadSample> {
 	entries.received = 0;
+	entries.posted = 0;
+	const cdp = profile ? await page.context().newCDPSession(page) : null;
+	if (cdp) {
+		await cdp.send('Profiler.enable');
+		await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+		await cdp.send('Profiler.start');
+	}
 	await page.reload();
 	await waitForMark(page, 'gridPaint', RELOAD_TIMEOUT_MS);
+	if (cdp && profile) {
+		const { profile: recorded } = await cdp.send('Profiler.stop');
+		writeFileSync(profile, JSON.stringify(recorded));
+		console.log(`  CPU profile of this reload written to ${profile}`);
+		await cdp.detach();
+	}
 	await waitForMark(page, 'count', RELOAD_TIMEOUT_MS);
 	// Scroll once the first screen of thumbnails has been decrypted, so the run starts from the
 	// grid as shown, not from its placeholders.
 	await waitForMark(page, 'thumb', RELOAD_TIMEOUT_MS);
 	const marks = await readMarks(page);
-	if (!scroll) return { marks, scroll: null, entriesReceived: entries.received };
+	if (!scroll) {
+		return {
+			marks,
+			scroll: null,
+			entriesReceived: entries.received,
+			snapshotsPosted: entries.posted
+		};
+	}
 	await page.waitForTimeout(500);
 	const sample = await scrollSample(page);
-	return { marks, scroll: sample, entriesReceived: entries.received };
+	return {
+		marks,
+		scroll: sample,
+		entriesReceived: entries.received,
+		snapshotsPosted: entries.posted
+	};
 }
 
 const ms = (value: number | undefined) => (value === undefined ? '-' : `${Math.round(value)} ms`);
@@ -126,12 +161,15 @@ export default defineBenchmark('grid', async (): Promise<Figure[]> => {
 		const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 		await context.addInitScript({ content: probeScript(COUNT_TEXT) });
 		const page = await context.newPage();
-		const entries = { received: 0 };
-		page.on('websocket', (socket) =>
+		const entries = { received: 0, posted: 0 };
+		page.on('websocket', (socket) => {
 			socket.on('framereceived', ({ payload }) => {
 				if (typeof payload === 'string' && payload.startsWith('{"t":"entry"')) entries.received++;
-			})
-		);
+			});
+			socket.on('framesent', ({ payload }) => {
+				if (typeof payload === 'string' && payload.includes('"kind":"snapshot"')) entries.posted++;
+			});
+		});
 
 		// First sync: from the shell shown after logging in until the whole library is counted.
 		await logIn(page, relay, account.email, account.password);
@@ -148,7 +186,10 @@ export default defineBenchmark('grid', async (): Promise<Figure[]> => {
 
 		const warmUp = await reloadAndScroll(page, entries, false);
 		const samples: ReloadSample[] = [];
-		for (let i = 0; i < RELOADS; i++) samples.push(await reloadAndScroll(page, entries, true));
+		for (let i = 0; i < RELOADS; i++) {
+			const last = i === RELOADS - 1;
+			samples.push(await reloadAndScroll(page, entries, true, last ? PROFILE_FILE : undefined));
+		}
 		await context.close();
 
 		// The same scroll on a page with nothing to do: the frame rate this machine's Chromium reaches.
@@ -163,7 +204,8 @@ export default defineBenchmark('grid', async (): Promise<Figure[]> => {
 		const describe = (label: string, s: ReloadSample) =>
 			`  ${label}: FCP ${ms(s.marks.fcp)}, shell ${ms(s.marks.shell)}, grid cell ${ms(s.marks.cell)}, ` +
 			`first picture ${ms(s.marks.gridPaint)}, count ${ms(s.marks.count)}, first thumbnail ` +
-			`${ms(s.marks.thumb)}; ${s.entriesReceived} album entries from the relay` +
+			`${ms(s.marks.thumb)}; ${s.entriesReceived} album entries from the relay, ` +
+			`${s.snapshotsPosted} snapshots posted` +
 			(s.scroll
 				? `\n    scroll: ${describeScroll(s.scroll)}; at the end ${s.scroll.withPicture} of ` +
 					`${s.scroll.onScreen} cells on screen showed a picture, ${s.scroll.withThumbnail} their thumbnail`

@@ -10,6 +10,7 @@ import {
 } from '../../albums';
 import type { TesseraDB } from '../../local/db';
 import {
+	MAX_ENVELOPE_CIPHERTEXT_BYTES,
 	MAX_POST_BLOBS,
 	MembershipEntrySchema,
 	MembershipRuleError,
@@ -64,6 +65,9 @@ export interface SnapshotPolicy {
 	updates: number;
 	bytes: number;
 }
+
+/** What XChaCha20-Poly1305 adds to a sealed update: a doc envelope's ciphertext is this much longer. */
+const AEAD_TAG_BYTES = 16;
 
 export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { updates: 300, bytes: 1024 * 1024 };
 
@@ -1015,7 +1019,16 @@ export class AlbumSync implements AlbumFollower {
 		// queue does not wait for the relay.
 		this.enqueue(async () => {
 			const model = this.albumModel!;
-			const envelope = await this.seal(docId, model.snapshot(docId), 'snapshot');
+			const snapshot = model.snapshot(docId);
+			if (snapshot.byteLength + AEAD_TAG_BYTES > MAX_ENVELOPE_CIPHERTEXT_BYTES) {
+				// One envelope cannot carry this doc's state (some 3,400 photos or more). Its updates
+				// stay on the relay uncompacted; counting starts again, so this device does not
+				// encode the whole doc again on every connection (docs/album-stream.md, "Snapshots").
+				this.snapshotting.delete(docId);
+				await this.skipSnapshot(docId);
+				return;
+			}
+			const envelope = await this.seal(docId, snapshot, 'snapshot');
 			if (!envelope) {
 				this.snapshotting.delete(docId);
 				return;
@@ -1027,6 +1040,14 @@ export class AlbumSync implements AlbumFollower {
 				.catch(() => undefined)
 				.finally(() => this.snapshotting.delete(docId));
 		});
+	}
+
+	/** Starts the doc's snapshot counters again without a snapshot, here and in the device database. */
+	private async skipSnapshot(docId: string): Promise<void> {
+		const counter = this.counter(docId);
+		counter.updates = 0;
+		counter.bytes = 0;
+		await this.local.saveCounters(docId, { updates: 0, bytes: 0 });
 	}
 
 	/** Rewrites the doc's compacted state at lastSeq and drops its stored updates up to there. */
