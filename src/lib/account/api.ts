@@ -1,6 +1,5 @@
 // The relay's accounts API over fetch: Bearer tokens, replies checked by the protocol's schemas.
 
-import * as v from 'valibot';
 import {
 	AccountInfoSchema,
 	AccountsApiPath,
@@ -24,16 +23,8 @@ import {
 	type SignupRequest,
 	type SignupVerifyRequest
 } from '../protocol';
-import { AccountError, OFFLINE_MESSAGE } from './errors';
-
-/** The relay's error body; read leniently, since any reply may come from an older or newer relay. */
-const ErrorReplySchema = v.object({
-	error: v.object({
-		code: v.pipe(v.string(), v.maxLength(64)),
-		message: v.pipe(v.string(), v.maxLength(1000)),
-		retryAfterS: v.optional(v.pipe(v.number(), v.minValue(0)))
-	})
-});
+import { relayRequest, type RelayClient, type RelayRequest } from '../net/relay-http';
+import { AccountError } from './errors';
 
 export interface AccountApiOptions {
 	/** Origin of the relay; empty for the page's own origin. */
@@ -41,22 +32,11 @@ export interface AccountApiOptions {
 	fetch?: typeof fetch;
 }
 
-interface Call<T> {
-	method: 'GET' | 'POST' | 'DELETE';
-	path: string;
-	token?: string;
-	body?: unknown;
-	/** Schema of a 2xx reply with a body; absent for 202/204 replies read without a body. */
-	reply?: v.GenericSchema<unknown, T>;
-}
-
 export class AccountApi {
-	readonly #baseUrl: string;
-	readonly #fetch: typeof fetch;
+	readonly #client: RelayClient<AccountError>;
 
 	constructor(options: AccountApiOptions = {}) {
-		this.#baseUrl = options.baseUrl ?? '';
-		this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+		this.#client = { baseUrl: options.baseUrl, fetch: options.fetch, errorClass: AccountError };
 	}
 
 	signUp(body: SignupRequest): Promise<SignupPendingResponse> {
@@ -181,69 +161,7 @@ export class AccountApi {
 		});
 	}
 
-	async #call<T>(call: Call<T>): Promise<T> {
-		const headers: Record<string, string> = { accept: 'application/json' };
-		if (call.token) headers.authorization = `Bearer ${call.token}`;
-		if (call.body !== undefined) headers['content-type'] = 'application/json';
-		let response: Response;
-		try {
-			response = await this.#fetch(this.#baseUrl + call.path, {
-				method: call.method,
-				headers,
-				body: call.body === undefined ? undefined : JSON.stringify(call.body),
-				cache: 'no-store',
-				credentials: 'omit'
-			});
-		} catch (cause) {
-			throw new AccountError('offline', OFFLINE_MESSAGE, { cause });
-		}
-		if (!response.ok) throw await errorOf(response);
-		if (!call.reply) return undefined as T;
-		let json: unknown;
-		try {
-			json = await response.json();
-		} catch (cause) {
-			throw badReply(response.status, cause);
-		}
-		const parsed = v.safeParse(call.reply, json);
-		if (!parsed.success) throw badReply(response.status, v.flatten(parsed.issues));
-		return parsed.output;
+	#call<T>(request: RelayRequest<T>): Promise<T> {
+		return relayRequest(this.#client, request);
 	}
-}
-
-function badReply(status: number, cause: unknown): AccountError {
-	return new AccountError(
-		'bad-reply',
-		'Tessera’s server sent a reply this app does not understand.',
-		{
-			status,
-			cause
-		}
-	);
-}
-
-async function errorOf(response: Response): Promise<AccountError> {
-	const header = Number(response.headers.get('retry-after'));
-	let json: unknown = null;
-	try {
-		json = await response.json();
-	} catch {
-		// A proxy's HTML error page, say: fall through to a generic message.
-	}
-	const parsed = v.safeParse(ErrorReplySchema, json);
-	if (parsed.success) {
-		const { code, message, retryAfterS } = parsed.output.error;
-		return new AccountError(code, message, {
-			status: response.status,
-			retryAfterS: retryAfterS ?? (Number.isFinite(header) && header > 0 ? header : undefined)
-		});
-	}
-	if (response.status === 502 || response.status === 503 || response.status === 504) {
-		return new AccountError('offline', OFFLINE_MESSAGE, { status: response.status });
-	}
-	return new AccountError(
-		'http-error',
-		`Tessera’s server could not do that (HTTP ${response.status}). Try again in a moment.`,
-		{ status: response.status }
-	);
 }

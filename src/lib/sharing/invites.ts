@@ -25,6 +25,12 @@ import {
 	type InviteRole,
 	type InviteStatement
 } from '../protocol';
+import {
+	RelayError,
+	relayRequest,
+	type RelayClient,
+	type RelayErrorOptions
+} from '../net/relay-http';
 
 export type InviteErrorCode =
 	| 'offline'
@@ -46,26 +52,12 @@ export type InviteErrorCode =
 	| (string & {});
 
 /** What went wrong with an invite: a code to branch on and a sentence to show. */
-export class InviteError extends Error {
-	readonly code: InviteErrorCode;
-	/** HTTP status when the relay answered. */
-	readonly status: number | undefined;
-	readonly retryAfterS: number | undefined;
-
-	constructor(
-		code: InviteErrorCode,
-		message: string,
-		options: { status?: number; retryAfterS?: number; cause?: unknown } = {}
-	) {
-		super(message, { cause: options.cause });
+export class InviteError extends RelayError<InviteErrorCode> {
+	constructor(code: InviteErrorCode, message: string, options: RelayErrorOptions = {}) {
+		super(code, message, options);
 		this.name = 'InviteError';
-		this.code = code;
-		this.status = options.status;
-		this.retryAfterS = options.retryAfterS;
 	}
 }
-
-const OFFLINE_MESSAGE = "Can't reach Tessera — check your connection.";
 
 /** The app's own words for the codes a person can meet; other codes keep the relay's message. */
 function wordsFor(code: string, relayMessage: string, retryAfterS: number | undefined): string {
@@ -98,15 +90,6 @@ function wordsFor(code: string, relayMessage: string, retryAfterS: number | unde
 	}
 }
 
-/** The relay's error body, read leniently (an older or newer relay may differ). */
-const ErrorReplySchema = v.object({
-	error: v.object({
-		code: v.pipe(v.string(), v.maxLength(64)),
-		message: v.pipe(v.string(), v.maxLength(1024)),
-		retryAfterS: v.optional(v.pipe(v.number(), v.minValue(0)))
-	})
-});
-
 export interface InviteApiOptions {
 	/** The session token (SignedIn.token). */
 	token: string;
@@ -133,11 +116,16 @@ export interface NewInvite {
  */
 export class InviteApi {
 	readonly #options: InviteApiOptions;
-	readonly #fetch: typeof fetch;
+	readonly #client: RelayClient<InviteError>;
 
 	constructor(options: InviteApiOptions) {
 		this.#options = options;
-		this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+		this.#client = {
+			baseUrl: options.baseUrl,
+			fetch: options.fetch,
+			errorClass: InviteError,
+			wordsFor
+		};
 	}
 
 	/** Signs and sends an invite; the relay mails the sign-up link. */
@@ -165,7 +153,7 @@ export class InviteApi {
 	}
 
 	async cancel(inviteId: string): Promise<void> {
-		await this.#call('DELETE', invitePath(inviteId), null);
+		await this.#call('DELETE', invitePath(inviteId));
 	}
 
 	/**
@@ -184,43 +172,16 @@ export class InviteApi {
 
 	/** Tells the relay the invitee was added to the album (after the `add` entry was acknowledged). */
 	async complete(inviteId: string): Promise<void> {
-		await this.#call('POST', inviteCompletePath(inviteId), null);
+		await this.#call('POST', inviteCompletePath(inviteId));
 	}
 
-	async #call<T>(
+	#call<T>(
 		method: 'GET' | 'POST' | 'DELETE',
 		path: string,
-		reply: v.GenericSchema<unknown, T> | null,
+		reply?: v.GenericSchema<unknown, T>,
 		body?: unknown
 	): Promise<T> {
-		const headers: Record<string, string> = {
-			accept: 'application/json',
-			authorization: `Bearer ${this.#options.token}`
-		};
-		if (body !== undefined) headers['content-type'] = 'application/json';
-		let response: Response;
-		try {
-			response = await this.#fetch((this.#options.baseUrl ?? '') + path, {
-				method,
-				headers,
-				body: body === undefined ? undefined : JSON.stringify(body),
-				cache: 'no-store',
-				credentials: 'omit'
-			});
-		} catch (cause) {
-			throw new InviteError('offline', OFFLINE_MESSAGE, { cause });
-		}
-		if (!response.ok) throw await errorOf(response);
-		if (reply === null) return undefined as T;
-		let json: unknown;
-		try {
-			json = await response.json();
-		} catch (cause) {
-			throw badReply(response.status, cause);
-		}
-		const parsed = v.safeParse(reply, json);
-		if (!parsed.success) throw badReply(response.status, v.flatten(parsed.issues));
-		return parsed.output;
+		return relayRequest(this.#client, { method, path, token: this.#options.token, body, reply });
 	}
 }
 
@@ -256,44 +217,4 @@ export function readInviteLink(url: URL | string): { inviteId: string; email: st
 		email: params.get('email') ?? undefined
 	});
 	return parsed.success ? { inviteId: parsed.output.invite, email: parsed.output.email } : null;
-}
-
-function badReply(status: number, cause: unknown): InviteError {
-	return new InviteError(
-		'bad-reply',
-		'Tessera’s server sent a reply this app does not understand.',
-		{
-			status,
-			cause
-		}
-	);
-}
-
-async function errorOf(response: Response): Promise<InviteError> {
-	const header = Number(response.headers.get('retry-after'));
-	let json: unknown = null;
-	try {
-		json = await response.json();
-	} catch {
-		// A proxy's HTML error page, say: fall through to a generic message.
-	}
-	const parsed = v.safeParse(ErrorReplySchema, json);
-	if (parsed.success) {
-		const { code, message } = parsed.output.error;
-		const retryAfterS =
-			parsed.output.error.retryAfterS ??
-			(Number.isFinite(header) && header > 0 ? header : undefined);
-		return new InviteError(code, wordsFor(code, message, retryAfterS), {
-			status: response.status,
-			retryAfterS
-		});
-	}
-	if (response.status === 502 || response.status === 503 || response.status === 504) {
-		return new InviteError('offline', OFFLINE_MESSAGE, { status: response.status });
-	}
-	return new InviteError(
-		'http-error',
-		`Tessera’s server could not do that (HTTP ${response.status}). Try again in a moment.`,
-		{ status: response.status }
-	);
 }

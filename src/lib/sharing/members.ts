@@ -24,13 +24,41 @@ const MAX_ATTEMPTS = 5;
 
 const STALE = new Set<string>([WsErrorCode.staleHead, WsErrorCode.unknownHead]);
 
+/** How long a change waits for someone else's newer entry to reach this device before giving up. */
+const HEAD_WAIT_MS = 5_000;
+
+/**
+ * Resolves true once this device's chain has reached `index`, false when `ms` passed first or the
+ * album stopped (closed, failed). Woken by each frame the album applies, not by a timer.
+ */
+async function whenHeadReaches(album: AlbumSync, index: number, ms: number): Promise<boolean> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const timedOut = new Promise<false>((resolve) => {
+		timer = setTimeout(() => resolve(false), ms);
+	});
+	try {
+		if ((await Promise.race([album.whenCaughtUp().then(() => true), timedOut])) === false) {
+			return false;
+		}
+		while ((album.membership?.head.index ?? -1) < index) {
+			const seq = album.seq;
+			// whenSeq also resolves when the album closes or fails: then seq stays where it was.
+			const next = album.whenSeq(seq + 1).then(() => album.seq > seq);
+			if (!(await Promise.race([next, timedOut]))) return false;
+		}
+		return true;
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
 /**
  * Builds an entry on the album's current head and appends it; when someone else moved the head
  * first, waits until this device holds the new head and builds again. Resolves once this device
  * has applied its own entry, so the album it shows already has the change.
  */
 async function change(
-	engine: SyncEngine,
+	{ engine, headWaitMs = HEAD_WAIT_MS }: MembersOptions,
 	album: AlbumSync,
 	build: (album: AlbumSync) => Promise<MembershipEntry>,
 	{ applied = true }: { applied?: boolean } = {}
@@ -54,13 +82,15 @@ async function change(
 						: error.message
 				);
 			}
-			if (error.headIndex !== undefined) {
-				// The newer entry comes on the album's stream; build on it once it is here.
-				await album.whenCaughtUp();
-				const target = error.headIndex;
-				for (let wait = 0; (album.membership?.head.index ?? -1) < target && wait < 50; wait++) {
-					await new Promise((resolve) => setTimeout(resolve, 20));
-				}
+			// The newer entry comes on the album's stream; build on it once it is here.
+			if (
+				error.headIndex !== undefined &&
+				!(await whenHeadReaches(album, error.headIndex, headWaitMs))
+			) {
+				throw new MembershipProblem(
+					'busy',
+					'This album’s latest member change has not reached this device yet. Try again in a moment.'
+				);
 			}
 		}
 	}
@@ -70,6 +100,8 @@ export interface MembersOptions {
 	engine: SyncEngine;
 	/** This account's signing key as the chain writes it (base64url). */
 	me: string;
+	/** How long a change waits for someone else's newer entry to arrive (default 5 s). */
+	headWaitMs?: number;
 }
 
 /** Membership changes on one open album, checked before they are built so errors read well. */
@@ -97,7 +129,7 @@ export class Members {
 		if (this.album.membership?.members.has(member.signPk)) {
 			throw new MembershipProblem('already-member', 'This person is already in the album.');
 		}
-		await change(this.options.engine, this.album, async (album) => {
+		await change(this.options, this.album, async (album) => {
 			const epochKey = album.currentEpochKey();
 			if (!epochKey) {
 				throw new MembershipProblem('not-ready', 'This device does not hold the album’s key yet.');
@@ -114,7 +146,7 @@ export class Members {
 			throw new MembershipProblem('not-allowed', 'The owner’s role cannot be changed.');
 		}
 		if (current.role === role) return;
-		await change(this.options.engine, this.album, (album) =>
+		await change(this.options, this.album, (album) =>
 			album.membershipChain!.changeRole(this.identity, memberSignPk, role)
 		);
 	}
@@ -140,7 +172,7 @@ export class Members {
 				'This album has public links: remove them before removing people.'
 			);
 		}
-		await change(this.options.engine, this.album, async (album) => {
+		await change(this.options, this.album, async (album) => {
 			const { entry } = await album.membershipChain!.removeMember(
 				this.identity,
 				memberSignPk,
@@ -161,12 +193,9 @@ export class Members {
 			);
 		}
 		// Once out, the relay stops serving the album to this device: nothing to wait for.
-		await change(
-			this.options.engine,
-			this.album,
-			(album) => album.membershipChain!.leave(this.identity),
-			{ applied: false }
-		);
+		await change(this.options, this.album, (album) => album.membershipChain!.leave(this.identity), {
+			applied: false
+		});
 	}
 
 	private requireManager(what: string): void {

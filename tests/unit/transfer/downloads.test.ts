@@ -1,6 +1,6 @@
 // Downloads: plaintext only from authenticated chunks, resumed by Range after a cut, cached as ciphertext, never partially.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
 	DecryptError,
 	encryptFile,
@@ -17,30 +17,22 @@ import {
 	TransferError,
 	UploadQueue
 } from '../../../src/lib/transfer';
-import { startFakeRelay, type FakeRelay } from './fake-relay';
+import type { FakeRelay } from './fake-relay';
 import {
 	blobOf,
-	closeDatabases,
 	contains,
+	fakeRelayPerTest,
 	freshDatabase,
+	MARKER,
 	photoBytes,
 	readAll,
 	sameBytes
 } from './helpers';
 
 const CHUNK = 4096;
-const MARKER = new TextEncoder().encode('MARKER-PLAINTEXT');
 
 let relay: FakeRelay;
-
-beforeEach(async () => {
-	relay = await startFakeRelay();
-});
-
-afterEach(async () => {
-	closeDatabases();
-	await relay.close();
-});
+fakeRelayPerTest((started) => (relay = started));
 
 function downloaderOn(db?: TesseraDB, token: () => string | null = () => relay.token) {
 	return new BlobDownloader({

@@ -2,59 +2,44 @@
 
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decryptFile, randomKey } from '../../../src/lib/crypto';
+import { randomKey } from '../../../src/lib/crypto';
 import type { TesseraDB } from '../../../src/lib/local/db';
 import {
 	EncryptionPool,
 	inThreadEncryptWorker,
 	TransferError,
-	UploadQueue,
 	type EncryptWorkerPort,
 	type UploadQueueOptions
 } from '../../../src/lib/transfer';
 import { createNodeEncryptWorker } from '../../../src/lib/transfer/encrypt-node-worker';
-import { startFakeRelay, type FakeRelay } from './fake-relay';
+import type { FakeRelay } from './fake-relay';
 import {
 	blobOf,
-	closeDatabases,
 	contains,
-	expectedCiphertext,
+	fakeRelayPerTest,
 	freshDatabase,
+	MARKER,
 	photoBytes,
-	sameBytes,
-	whenTrue
+	storedBlob,
+	storedOpensTo,
+	storesExpectedCiphertext,
+	UPLOAD_CHUNK,
+	uploadQueueOn,
+	uploadUntilRelayHolds
 } from './helpers';
-
-const CHUNK = 64 * 1024;
-const REQUEST = 200 * 1024;
 
 let relay: FakeRelay;
 let pool: EncryptionPool;
+fakeRelayPerTest((started) => (relay = started));
 
-beforeEach(async () => {
-	relay = await startFakeRelay();
+beforeEach(() => {
 	pool = new EncryptionPool({ createWorker: createNodeEncryptWorker });
 });
 
-afterEach(async () => {
-	pool.terminate();
-	closeDatabases();
-	await relay.close();
-});
+afterEach(() => pool.terminate());
 
-function queueOn(db: TesseraDB, options: Partial<UploadQueueOptions> = {}): UploadQueue {
-	return new UploadQueue({
-		db,
-		baseUrl: relay.url,
-		token: () => relay.token,
-		fileChunkSize: CHUNK,
-		requestBytes: REQUEST,
-		retryDelays: [0, 10, 20],
-		concurrency: 2,
-		encryption: pool,
-		...options
-	});
-}
+const queueOn = (db: TesseraDB, options: Partial<UploadQueueOptions> = {}) =>
+	uploadQueueOn(relay, db, { requestBytes: 200 * 1024, encryption: pool, ...options });
 
 /** A worker that answers `replies` times, then crashes (0: it never starts). */
 function crashingAfter(replies: number): EncryptWorkerPort {
@@ -80,12 +65,6 @@ function crashingAfter(replies: number): EncryptWorkerPort {
 	return port;
 }
 
-function stored(blobId: string): Uint8Array {
-	const blob = relay.blobs.get(blobId);
-	if (!blob) throw new Error(`the relay has no blob ${blobId}`);
-	return blob;
-}
-
 describe('UploadQueue with encryption in a worker thread', () => {
 	it('stores exactly the ciphertext the in-thread source derives, across cut connections', async () => {
 		const db = freshDatabase();
@@ -94,8 +73,8 @@ describe('UploadQueue with encryption in a worker thread', () => {
 		const queue = queueOn(db, { concurrency: 1, now: () => ++tick });
 		const files = [
 			photoBytes(900_000),
-			photoBytes(5 * CHUNK + 3),
-			photoBytes(CHUNK),
+			photoBytes(5 * UPLOAD_CHUNK + 3),
+			photoBytes(UPLOAD_CHUNK),
 			photoBytes(0)
 		];
 		const keys = files.map(() => randomKey());
@@ -109,12 +88,12 @@ describe('UploadQueue with encryption in a worker thread', () => {
 		await Promise.all(added.map((entry) => queue.whenDone(entry.id)));
 		expect(relay.log.filter((r) => r.method === 'HEAD').length).toBeGreaterThanOrEqual(3);
 		for (const [i, entry] of added.entries()) {
-			const row = (await db.uploads.get(entry.id))!;
-			const expected = await expectedCiphertext(keys[i]!, files[i]!, row.streamHeader, CHUNK);
-			const ciphertext = stored(entry.blobId);
-			expect(sameBytes(ciphertext, expected), `file ${i}`).toBe(true);
-			expect(contains(ciphertext, new TextEncoder().encode('MARKER-PLAINTEXT'))).toBe(false);
-			expect(sameBytes(await decryptFile(ciphertext, keys[i]!), files[i]!)).toBe(true);
+			expect(
+				await storesExpectedCiphertext(relay, db, entry, keys[i]!, files[i]!),
+				`file ${i}`
+			).toBe(true);
+			expect(contains(storedBlob(relay, entry.blobId), MARKER)).toBe(false);
+			expect(await storedOpensTo(relay, entry.blobId, keys[i]!, files[i]!)).toBe(true);
 		}
 	});
 
@@ -123,11 +102,7 @@ describe('UploadQueue with encryption in a worker thread', () => {
 		const first = queueOn(freshDatabase(factory));
 		const plaintext = photoBytes(1_000_000);
 		const key = randomKey();
-		const stop = whenTrue(() => [...relay.uploads.values()].some((u) => u.offset >= 300_000));
-		relay.onBytes = stop.poke;
-		await first.start();
-		const entry = await first.add({ file: blobOf(plaintext), streamKey: key, purpose: 'original' });
-		await stop.reached;
+		const entry = await uploadUntilRelayHolds(relay, first, plaintext, key, 300_000);
 		await first.stop();
 		const offsetAtStop = [...relay.uploads.values()][0]!.offset;
 		expect(offsetAtStop).toBeLessThan(entry.total);
@@ -140,9 +115,7 @@ describe('UploadQueue with encryption in a worker thread', () => {
 		const after = relay.log.slice(requestsBefore);
 		expect(after.filter((r) => r.method === 'POST')).toHaveLength(0);
 		expect(after.find((r) => r.method === 'PATCH')?.uploadOffset).toBe(String(offsetAtStop));
-		const row = (await db.uploads.get(entry.id))!;
-		const expected = await expectedCiphertext(key, plaintext, row.streamHeader, CHUNK);
-		expect(sameBytes(stored(entry.blobId), expected)).toBe(true);
+		expect(await storesExpectedCiphertext(relay, db, entry, key, plaintext)).toBe(true);
 	});
 
 	it('seals an upload again with a new worker when its worker dies mid-upload, same bytes', async () => {
@@ -165,9 +138,7 @@ describe('UploadQueue with encryption in a worker thread', () => {
 				purpose: 'original'
 			});
 			await queue.whenDone(entry.id);
-			const row = (await db.uploads.get(entry.id))!;
-			const expected = await expectedCiphertext(key, plaintext, row.streamHeader, CHUNK);
-			expect(sameBytes(stored(entry.blobId), expected)).toBe(true);
+			expect(await storesExpectedCiphertext(relay, db, entry, key, plaintext)).toBe(true);
 			expect(made).toHaveLength(2);
 		} finally {
 			pool.terminate();
@@ -193,7 +164,7 @@ describe('UploadQueue with encryption in a worker thread', () => {
 				purpose: 'original'
 			});
 			await queue.whenDone(entry.id);
-			expect(sameBytes(await decryptFile(stored(entry.blobId), key), plaintext)).toBe(true);
+			expect(await storedOpensTo(relay, entry.blobId, key, plaintext)).toBe(true);
 			expect(attempts).toBe(1);
 		} finally {
 			pool.terminate();
@@ -225,7 +196,7 @@ describe('UploadQueue with encryption in a worker thread', () => {
 
 			await queue.resume(entry.id);
 			await queue.whenDone(entry.id);
-			expect(sameBytes(await decryptFile(stored(entry.blobId), key), plaintext)).toBe(true);
+			expect(await storedOpensTo(relay, entry.blobId, key, plaintext)).toBe(true);
 		} finally {
 			pool.terminate();
 		}

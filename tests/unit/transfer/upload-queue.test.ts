@@ -1,69 +1,49 @@
 // The upload queue: encrypted before it leaves, resumable across cuts and reloads, and clear about quota and sessions.
 
 import { IDBFactory } from 'fake-indexeddb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decryptFile, randomKey } from '../../../src/lib/crypto';
+import { describe, expect, it } from 'vitest';
+import { randomKey } from '../../../src/lib/crypto';
 import type { TesseraDB } from '../../../src/lib/local/db';
 import {
 	BlobDownloader,
 	QuotaExceededError,
 	SessionEndedError,
 	TransferError,
-	UploadQueue,
 	type UploadEvent,
 	type UploadQueueOptions
 } from '../../../src/lib/transfer';
-import { startFakeRelay, type FakeRelay } from './fake-relay';
+import type { FakeRelay } from './fake-relay';
 import {
 	blobOf,
-	closeDatabases,
 	contains,
-	expectedCiphertext,
+	fakeRelayPerTest,
 	freshDatabase,
+	MARKER,
 	photoBytes,
 	sameBytes,
-	whenTrue
+	storedBlob,
+	storedOpensTo,
+	storesExpectedCiphertext,
+	UPLOAD_CHUNK,
+	uploadQueueOn,
+	uploadUntilRelayHolds,
+	whenRelayHolds
 } from './helpers';
 
-const CHUNK = 64 * 1024;
 const REQUEST = 100 * 1024;
 
 let relay: FakeRelay;
+fakeRelayPerTest((started) => (relay = started));
 
-beforeEach(async () => {
-	relay = await startFakeRelay();
-});
-
-afterEach(async () => {
-	closeDatabases();
-	await relay.close();
-});
-
-function queueOn(db: TesseraDB, options: Partial<UploadQueueOptions> = {}): UploadQueue {
-	return new UploadQueue({
-		db,
-		baseUrl: relay.url,
-		token: () => relay.token,
-		fileChunkSize: CHUNK,
-		requestBytes: REQUEST,
-		retryDelays: [0, 10, 20],
-		concurrency: 2,
-		...options
-	});
-}
-
-async function stored(blobId: string): Promise<Uint8Array> {
-	const blob = relay.blobs.get(blobId);
-	if (!blob) throw new Error(`the relay has no blob ${blobId}`);
-	return blob;
-}
+const queueOn = (db: TesseraDB, options: Partial<UploadQueueOptions> = {}) =>
+	uploadQueueOn(relay, db, { requestBytes: REQUEST, ...options });
 
 describe('UploadQueue', () => {
 	it('uploads files encrypted: the relay holds ciphertext that opens to each file, and learns only the blob id', async () => {
 		const db = freshDatabase();
 		const queue = queueOn(db);
 		await queue.start();
-		const files = [photoBytes(300_000), photoBytes(1), photoBytes(CHUNK * 3)];
+		const files = [photoBytes(300_000), photoBytes(1), photoBytes(UPLOAD_CHUNK * 3)];
 		const keys = files.map(() => randomKey());
 		const added = await Promise.all(
 			files.map((file, i) =>
@@ -73,10 +53,10 @@ describe('UploadQueue', () => {
 		await Promise.all(added.map((a) => queue.whenDone(a.id)));
 
 		for (const [i, entry] of added.entries()) {
-			const ciphertext = await stored(entry.blobId);
+			const ciphertext = storedBlob(relay, entry.blobId);
 			expect(ciphertext.length).toBe(entry.total);
-			expect(contains(ciphertext, new TextEncoder().encode('MARKER-PLAINTEXT'))).toBe(false);
-			expect(sameBytes(await decryptFile(ciphertext, keys[i]!), files[i]!)).toBe(true);
+			expect(contains(ciphertext, MARKER)).toBe(false);
+			expect(await storedOpensTo(relay, entry.blobId, keys[i]!, files[i]!)).toBe(true);
 		}
 		const creations = relay.log.filter((r) => r.method === 'POST');
 		expect(creations).toHaveLength(3);
@@ -137,11 +117,7 @@ describe('UploadQueue', () => {
 		const first = queueOn(freshDatabase(factory));
 		const plaintext = photoBytes(900_000);
 		const key = randomKey();
-		const stop = whenTrue(() => [...relay.uploads.values()].some((u) => u.offset >= 300_000));
-		relay.onBytes = stop.poke;
-		await first.start();
-		const entry = await first.add({ file: blobOf(plaintext), streamKey: key, purpose: 'original' });
-		await stop.reached;
+		const entry = await uploadUntilRelayHolds(relay, first, plaintext, key, 300_000);
 		await first.stop();
 		const partial = [...relay.uploads.values()][0]!;
 		expect(partial.offset).toBeGreaterThan(0);
@@ -158,10 +134,8 @@ describe('UploadQueue', () => {
 		const after = relay.log.slice(requestsBefore);
 		expect(after.filter((r) => r.method === 'POST')).toHaveLength(0);
 		expect(after.find((r) => r.method === 'PATCH')?.uploadOffset).toBe(String(offsetAtStop));
-		const row = await db.uploads.get(entry.id);
-		expect(row?.state).toBe('done');
-		const ciphertext = await stored(entry.blobId);
-		expect(sameBytes(await decryptFile(ciphertext, key), plaintext)).toBe(true);
+		expect((await db.uploads.get(entry.id))?.state).toBe('done');
+		expect(await storedOpensTo(relay, entry.blobId, key, plaintext)).toBe(true);
 	});
 
 	it('produces byte-identical ciphertext across a cut connection and retries', async () => {
@@ -174,10 +148,8 @@ describe('UploadQueue', () => {
 		await queue.start();
 		const entry = await queue.add({ file: blobOf(plaintext), streamKey: key, purpose: 'original' });
 		await queue.whenDone(entry.id);
-		const row = (await db.uploads.get(entry.id))!;
 		expect(relay.log.filter((r) => r.method === 'HEAD').length).toBeGreaterThanOrEqual(2);
-		const expected = await expectedCiphertext(key, plaintext, row.streamHeader, CHUNK);
-		expect(sameBytes(await stored(entry.blobId), expected)).toBe(true);
+		expect(await storesExpectedCiphertext(relay, db, entry, key, plaintext)).toBe(true);
 	});
 
 	it('takes over the relay’s upload when the row lost its URL (409 upload-in-progress)', async () => {
@@ -185,11 +157,7 @@ describe('UploadQueue', () => {
 		const first = queueOn(db);
 		const plaintext = photoBytes(500_000);
 		const key = randomKey();
-		const stop = whenTrue(() => [...relay.uploads.values()].some((u) => u.offset >= 150_000));
-		relay.onBytes = stop.poke;
-		await first.start();
-		const entry = await first.add({ file: blobOf(plaintext), streamKey: key, purpose: 'original' });
-		await stop.reached;
+		const entry = await uploadUntilRelayHolds(relay, first, plaintext, key, 150_000);
 		await first.stop();
 		await db.uploads.update(entry.id, { uploadUrl: null });
 
@@ -197,7 +165,7 @@ describe('UploadQueue', () => {
 		await second.start();
 		await second.whenDone(entry.id);
 		expect(relay.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([201, 409]);
-		expect(sameBytes(await decryptFile(await stored(entry.blobId), key), plaintext)).toBe(true);
+		expect(await storedOpensTo(relay, entry.blobId, key, plaintext)).toBe(true);
 	});
 
 	it('starts a new upload of the same bytes when the relay dropped the old one (expired)', async () => {
@@ -217,7 +185,7 @@ describe('UploadQueue', () => {
 		await queue.whenDone(entry.id);
 		expect(relay.log.filter((r) => r.method === 'PATCH').map((r) => r.status)).toContain(404);
 		expect(relay.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([201, 201]);
-		expect(sameBytes(await decryptFile(await stored(entry.blobId), key), plaintext)).toBe(true);
+		expect(await storedOpensTo(relay, entry.blobId, key, plaintext)).toBe(true);
 	});
 
 	it('counts an upload whose final answer was lost as done once the relay serves the whole blob', async () => {
@@ -231,7 +199,7 @@ describe('UploadQueue', () => {
 		const done = await queue.whenDone(entry.id);
 		expect(done.state).toBe('done');
 		expect(relay.log.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([201, 409]);
-		expect(sameBytes(await decryptFile(await stored(entry.blobId), key), plaintext)).toBe(true);
+		expect(await storedOpensTo(relay, entry.blobId, key, plaintext)).toBe(true);
 	});
 
 	it('fails a file with "Your storage is full" when the quota is exceeded, and carries on with the others', async () => {
@@ -284,7 +252,7 @@ describe('UploadQueue', () => {
 		relay.faults.unauthorized = false;
 		await queue.start();
 		await queue.whenDone(entry.id);
-		expect(sameBytes(await decryptFile(await stored(entry.blobId), key), plaintext)).toBe(true);
+		expect(await storedOpensTo(relay, entry.blobId, key, plaintext)).toBe(true);
 	});
 
 	it('sends nothing without a session token', async () => {
@@ -302,11 +270,7 @@ describe('UploadQueue', () => {
 		const queue = queueOn(db);
 		const plaintext = photoBytes(800_000);
 		const key = randomKey();
-		const pause = whenTrue(() => [...relay.uploads.values()].some((u) => u.offset >= 200_000));
-		relay.onBytes = pause.poke;
-		await queue.start();
-		const entry = await queue.add({ file: blobOf(plaintext), streamKey: key, purpose: 'original' });
-		await pause.reached;
+		const entry = await uploadUntilRelayHolds(relay, queue, plaintext, key, 200_000);
 		await queue.pause(entry.id);
 		expect(queue.snapshot().uploads[0]!.state).toBe('paused');
 		expect((await db.uploads.get(entry.id))?.state).toBe('paused');
@@ -316,14 +280,13 @@ describe('UploadQueue', () => {
 		await queue.resume(entry.id);
 		await queue.whenDone(entry.id);
 		expect(relay.log.filter((r) => r.method === 'POST')).toHaveLength(1);
-		expect(sameBytes(await decryptFile(await stored(entry.blobId), key), plaintext)).toBe(true);
+		expect(await storedOpensTo(relay, entry.blobId, key, plaintext)).toBe(true);
 	});
 
 	it('cancels: the relay deletes the partial upload and the row is gone', async () => {
 		const db = freshDatabase();
 		const queue = queueOn(db);
-		const cancel = whenTrue(() => [...relay.uploads.values()].some((u) => u.offset >= 100_000));
-		relay.onBytes = cancel.poke;
+		const cancel = whenRelayHolds(relay, 100_000);
 		await queue.start();
 		const entry = await queue.add({
 			file: blobOf(photoBytes(600_000)),
@@ -331,7 +294,7 @@ describe('UploadQueue', () => {
 			purpose: 'original'
 		});
 		const outcome = queue.whenDone(entry.id).catch((e: unknown) => e);
-		await cancel.reached;
+		await cancel;
 		await queue.cancel(entry.id);
 		expect(((await outcome) as TransferError).code).toBe('aborted');
 		expect(relay.log.some((r) => r.method === 'DELETE' && r.status === 204)).toBe(true);
