@@ -10,6 +10,8 @@ export interface PaintMarks {
 	fcp?: number;
 	/** The library count reading the expected text. */
 	count?: number;
+	/** The library itself open (not only its saved first screen): the whole grid is there. */
+	ready?: number;
 	/** A grid cell in the DOM. */
 	cell?: number;
 	/** A grid cell showing a picture: its ThumbHash placeholder or its thumbnail, decoded. */
@@ -42,6 +44,7 @@ export function probeScript(countText: string): string {
 			const count = document.querySelector('[data-testid="library-count"]');
 			return count !== null && count.textContent.trim() === ${JSON.stringify(countText)};
 		},
+		ready: () => document.querySelector('[data-testid="library-count"][data-state="ready"]') !== null,
 		cell: () => document.querySelector('[data-testid="grid-cell"]') !== null,
 		gridPaint: () => pictureShown('[data-testid="grid-cell"] img'),
 		thumb: () => pictureShown('[data-testid="thumb-img"]')

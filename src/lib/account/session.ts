@@ -319,12 +319,19 @@ export class AccountSession {
 		// user's plaintext, and the rest was sealed under the device key just wiped.
 		await db.transaction(
 			'rw',
-			[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox, db.pins],
+			[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox, db.pins, db.views],
 			async () => {
 				await Promise.all(
-					[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox, db.pins].map(
-						(table) => table.clear()
-					)
+					[
+						db.uploads,
+						db.blobs,
+						db.albums,
+						db.entries,
+						db.docState,
+						db.outbox,
+						db.pins,
+						db.views
+					].map((table) => table.clear())
 				);
 			}
 		);

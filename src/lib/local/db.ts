@@ -162,6 +162,13 @@ export interface PinRecord {
 	verifiedAt: number | null;
 }
 
+/** A view kept to show at once on the next start (the Library's first screen), sealed. */
+export interface ViewRecord {
+	key: string;
+	sealed: DeviceSealed;
+	savedAt: number;
+}
+
 export const DEFAULT_DEVICE_DATABASE = 'tessera';
 
 export class TesseraDB extends Dexie {
@@ -174,6 +181,7 @@ export class TesseraDB extends Dexie {
 	declare uploads: EntityTable<UploadRecord, 'id'>;
 	declare blobs: EntityTable<BlobCacheRecord, 'blobId'>;
 	declare pins: EntityTable<PinRecord, 'email'>;
+	declare views: EntityTable<ViewRecord, 'key'>;
 
 	constructor(name: string = DEFAULT_DEVICE_DATABASE, options?: DexieOptions) {
 		super(name, options);
@@ -197,6 +205,8 @@ export class TesseraDB extends Dexie {
 		});
 		// Identity pins of the people this account shares with (docs/sharing.md).
 		this.version(4).stores({ pins: 'email, signPk' });
+		// The Library's first screen, shown while the library opens (src/lib/library/first-screen.ts).
+		this.version(5).stores({ views: 'key' });
 	}
 }
 

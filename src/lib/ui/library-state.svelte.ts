@@ -11,6 +11,12 @@ import {
 } from '../library/library';
 import type { AlbumPhoto, PhotoRef } from '../albums';
 import { Albums, type AlbumSummary } from '../library/albums';
+import {
+	FIRST_SCREEN_PHOTOS,
+	readFirstScreen,
+	saveFirstScreen,
+	type FirstScreen
+} from '../library/first-screen';
 import { PhotoReader } from '../library/photo-reader';
 import type { TesseraDB } from '../local/db';
 import { SyncEngine, browserTabs, type AlbumSync, type SocketLike } from '../sync/engine';
@@ -33,11 +39,25 @@ const TRANSFER_REFRESH_MS = 200;
 /** How long album changes may keep coming before the album list is read again. */
 const RELIST_DELAY_MS = 250;
 
+/** The saved first screen shows no upload progress (the queue reports it once the library opens). */
+const NO_UPLOADS: ReadonlyMap<string, number> = new Map();
+
+/** Longest wait for the first screen to be painted before the library opens (hidden tabs paint none). */
+const PAINT_WAIT_MS = 100;
+
+/** How long the Library must stay unchanged before its first screen is saved for the next start. */
+const FIRST_SCREEN_SAVE_MS = 2000;
+
 export class LibraryState {
 	status = $state<LibraryStatus>('opening');
 	/** Why the library could not open, in words. */
 	problem = $state<string | null>(null);
 	photos = $state.raw<GridPhoto[]>([]);
+	/**
+	 * How many photos the Library holds: while it opens, what the saved first screen says (its
+	 * photos are shown meanwhile); then the photos themselves.
+	 */
+	photoCount = $state(0);
 	trashed = $state.raw<GridPhoto[]>([]);
 	transfers = $state.raw<TransferFile[]>([]);
 	importing = $state.raw<ImportProgress | null>(null);
@@ -74,6 +94,11 @@ export class LibraryState {
 	readonly source: PhotoSource;
 	private stopped = false;
 	private readonly cleanups: (() => void)[] = [];
+	/** The saved first screen's photos by id, until the library has opened. */
+	private firstScreenRefs: Map<string, PhotoRef> | null = null;
+	private firstScreenTimer: ReturnType<typeof setTimeout> | null = null;
+	/** What the last saved first screen held (ids and count), so an unchanged one is not sealed again. */
+	private firstScreenSaved = '';
 
 	constructor(
 		private readonly db: TesseraDB,
@@ -257,6 +282,13 @@ export class LibraryState {
 
 	/** Opens the library (creating it on first use, which needs the relay once). */
 	async start(): Promise<void> {
+		// The top of the Library as it was last time, shown while the library itself opens; the
+		// open (a long task at thousands of photos) waits until that screen has been painted.
+		const firstScreen = readFirstScreen(this.db, this.firstScreenKey).then((screen) => {
+			if (!screen || this.library || this.stopped) return;
+			this.showFirstScreen(screen);
+			return afterNextPaint();
+		});
 		try {
 			const { keys, token } = this.signedIn;
 			const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -282,6 +314,7 @@ export class LibraryState {
 			engine.start();
 			this.cleanups.push(this.uploads.subscribe(() => this.refreshTransfers()));
 			await this.uploads.start();
+			await firstScreen;
 			const library = await Library.open({
 				engine,
 				uploads: this.uploads,
@@ -383,6 +416,7 @@ export class LibraryState {
 		this.stopped = true;
 		if (this.relistTimer !== null) clearTimeout(this.relistTimer);
 		if (this.transferTimer !== null) clearTimeout(this.transferTimer);
+		if (this.firstScreenTimer !== null) clearTimeout(this.firstScreenTimer);
 		for (const cleanup of this.cleanups.splice(0)) cleanup();
 		this.library?.close();
 		await this.uploads.stop();
@@ -411,7 +445,42 @@ export class LibraryState {
 		const others = this.timelinePhotos(library);
 		const merged = others.length === 0 ? own : mergeNewestFirst(own, others);
 		this.photos = merged.map((photo) => gridPhoto(photo, pending));
+		this.photoCount = this.photos.length;
 		this.trashed = library.trashed().map((photo) => gridPhoto(photo, pending));
+		this.firstScreenRefs = null;
+		this.scheduleFirstScreenSave();
+	}
+
+	// The first screen, kept for the next start ------------------------------------------------
+
+	private get firstScreenKey(): string {
+		return `library:${this.signedIn.account.id}`;
+	}
+
+	private showFirstScreen(screen: FirstScreen): void {
+		// A lookup, replaced whole and never watched (the grid redraws from `photos`): not state.
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity
+		this.firstScreenRefs = new Map(screen.refs.map((ref) => [ref.id, ref]));
+		this.photos = screen.refs.map((ref) => gridPhoto({ ref }, NO_UPLOADS));
+		this.photoCount = screen.total;
+	}
+
+	/** Saves the top of the Library once it has stopped changing for a moment. */
+	private scheduleFirstScreenSave(): void {
+		if (this.firstScreenTimer !== null) clearTimeout(this.firstScreenTimer);
+		this.firstScreenTimer = setTimeout(() => {
+			this.firstScreenTimer = null;
+			if (this.stopped) return;
+			const top = this.photos.slice(0, FIRST_SCREEN_PHOTOS);
+			const saved = `${this.photos.length}:${top.map((photo) => photo.id).join(',')}`;
+			if (saved === this.firstScreenSaved) return;
+			const refs = top.map((photo) => this.photoRef(photo.id)).filter((ref) => ref !== undefined);
+			this.firstScreenSaved = saved;
+			saveFirstScreen(this.db, this.firstScreenKey, refs, this.photos.length).catch(() => {
+				// A full or closing database: the next start opens without it, as before.
+				this.firstScreenSaved = '';
+			});
+		}, FIRST_SCREEN_SAVE_MS);
 	}
 
 	// Shared albums in the Library timeline ----------------------------------------------------
@@ -436,7 +505,11 @@ export class LibraryState {
 
 	/** A photo of the library or of an album shown in its timeline. */
 	photoRef(photoId: string): PhotoRef | undefined {
-		return this.library?.photo(photoId) ?? this.timelineRefs.get(photoId);
+		return (
+			this.library?.photo(photoId) ??
+			this.timelineRefs.get(photoId) ??
+			this.firstScreenRefs?.get(photoId)
+		);
 	}
 
 	/** Whether a photo in the grid is this account's own (trash applies), not a shared album's. */
@@ -505,6 +578,22 @@ export class LibraryState {
 			this.refreshPhotos();
 		}, TRANSFER_REFRESH_MS);
 	}
+}
+
+/**
+ * Resolves once the next frame has been painted, or after PAINT_WAIT_MS when the page draws no
+ * frames (a hidden tab).
+ */
+function afterNextPaint(): Promise<void> {
+	return new Promise((resolve) => {
+		const timer = setTimeout(resolve, PAINT_WAIT_MS);
+		requestAnimationFrame(() =>
+			setTimeout(() => {
+				clearTimeout(timer);
+				resolve();
+			}, 0)
+		);
+	});
 }
 
 /** Two newest-first lists as one (the library's and the timeline albums'). */

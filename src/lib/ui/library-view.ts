@@ -43,7 +43,10 @@ export function transferFiles(
 		}));
 }
 
-export function gridPhoto({ ref }: AlbumPhoto, pending: ReadonlyMap<string, number>): GridPhoto {
+export function gridPhoto(
+	{ ref }: Pick<AlbumPhoto, 'ref'>,
+	pending: ReadonlyMap<string, number>
+): GridPhoto {
 	const progress = pending.get(ref.blobs.original);
 	return {
 		id: ref.id,
