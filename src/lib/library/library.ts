@@ -48,6 +48,12 @@ export type LibraryListener = () => void;
 /** The library's name, shown nowhere but kept in the doc for clients that list it as an album. */
 const LIBRARY_NAME = 'Library';
 const BLOB_ID_BYTES = 16;
+/**
+ * Listeners hear of changes at most this often (longer when rebuilding the view takes longer):
+ * a catch-up applies entries one by one and an import adds photos one by one, and rebuilding the
+ * view of a large library after each would take seconds of main thread.
+ */
+const CHANGE_DELAY_MS = 50;
 
 /**
  * The account's library is an album of kind 'library' that only the account is a member of: its
@@ -60,6 +66,10 @@ export class Library {
 	private photosById = new Map<string, PhotoRef>();
 	private shown: readonly AlbumPhoto[] = [];
 	private inTrash: readonly AlbumPhoto[] = [];
+	/** The album changed since the view was last read: read it again before answering. */
+	private stale = false;
+	private notifyTimer: ReturnType<typeof setTimeout> | null = null;
+	private reindexMs = 0;
 
 	private readonly reader: PhotoReader;
 
@@ -117,15 +127,18 @@ export class Library {
 
 	/** Photos in the library (not in the trash), newest first. */
 	photos(): readonly AlbumPhoto[] {
+		this.fresh();
 		return this.shown;
 	}
 
 	/** Photos in the trash, newest first. */
 	trashed(): readonly AlbumPhoto[] {
+		this.fresh();
 		return this.inTrash;
 	}
 
 	photo(photoId: string): PhotoRef | undefined {
+		this.fresh();
 		return this.photosById.get(photoId);
 	}
 
@@ -212,6 +225,8 @@ export class Library {
 
 	close(): void {
 		this.listeners.clear();
+		if (this.notifyTimer !== null) clearTimeout(this.notifyTimer);
+		this.notifyTimer = null;
 	}
 
 	private async store(file: File, media: ImportedMedia, group: string): Promise<NewPhoto> {
@@ -274,6 +289,7 @@ export class Library {
 
 	private contentHashes(): Map<string, string> {
 		const hashes = new Map<string, string>();
+		this.fresh();
 		for (const { ref } of [...this.shown, ...this.inTrash]) {
 			if (ref.contentHash) hashes.set(ref.contentHash, ref.id);
 		}
@@ -281,24 +297,42 @@ export class Library {
 	}
 
 	private require(photoId: string): PhotoRef {
-		const ref = this.photosById.get(photoId);
+		const ref = this.photo(photoId);
 		if (!ref) throw new Error('This photo is no longer in the library.');
 		return ref;
 	}
 
-	/** Reads the album once per change: the view, the trash and the index by id. */
+	private fresh(): void {
+		if (this.stale) this.reindex();
+	}
+
+	/** Reads the album: the view, the trash and the index by id. */
 	private reindex(): void {
+		const started = performance.now();
+		this.stale = false;
 		this.shown = this.model.view().reverse();
 		this.inTrash = this.model.hiddenPhotos().reverse();
 		const byId = new Map<string, PhotoRef>();
 		for (const { ref } of this.shown) byId.set(ref.id, ref);
 		for (const { ref } of this.inTrash) byId.set(ref.id, ref);
 		this.photosById = byId;
+		this.reindexMs = performance.now() - started;
 	}
 
+	/**
+	 * Marks the view stale (the next read rebuilds it) and tells listeners once the burst of
+	 * changes pauses, leaving the main thread at least two thirds of the time.
+	 */
 	private changed(): void {
-		this.reindex();
-		for (const listener of this.listeners) listener();
+		this.stale = true;
+		if (this.notifyTimer !== null) return;
+		this.notifyTimer = setTimeout(
+			() => {
+				this.notifyTimer = null;
+				for (const listener of this.listeners) listener();
+			},
+			Math.max(CHANGE_DELAY_MS, 2 * this.reindexMs)
+		);
 	}
 }
 

@@ -175,6 +175,26 @@ describe('Library', () => {
 		await eventually(() => second.library.photos().length === 2, 'the restore reaches back');
 	});
 
+	it('answers at once after a change, and tells listeners once per burst of changes', async () => {
+		const carol = await seedAccount(relay.dataDir, 'carol');
+		const { library } = await openLibrary('burst', carol);
+		await library.import([photoFile('day-4.jpg', 4), photoFile('day-5.jpg', 5)]);
+		const [newest, older] = library.photos().map((p) => p.ref.id) as [string, string];
+		let told = 0;
+		library.subscribe(() => told++);
+
+		library.trash([newest]);
+		expect(library.photos().map((p) => p.ref.id)).toEqual([older]);
+		library.restore([newest]);
+		library.trash([older]);
+		expect(library.photos().map((p) => p.ref.id)).toEqual([newest]);
+		expect(library.trashed().map((p) => p.ref.id)).toEqual([older]);
+		expect(told).toBe(0);
+		// One notification for the three changes (the relay's acknowledgements may bring more later).
+		await eventually(() => told > 0, 'listeners to hear of the changes');
+		expect(told).toBe(1);
+	});
+
 	it('a new library is on the relay when it opens, and a half-created album is never taken for it', async () => {
 		const carol = await seedAccount(relay.dataDir, 'carol');
 		// A tab closed right after an album's first entry: the relay holds an album with no name or kind.
