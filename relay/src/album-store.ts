@@ -266,6 +266,11 @@ export class AlbumStore {
 			this.statements.insertMember.run(albumId, signPk, role);
 	}
 
+	/** Lets go of what the store holds beside the database (the WAL descriptor); after db.close(). */
+	close(): Promise<void> {
+		return this.wal.close();
+	}
+
 	/** Resolves once every write returned so far is on disk (see WalSync). */
 	durable(): Promise<void> {
 		return this.wal.durable();

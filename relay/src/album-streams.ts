@@ -59,6 +59,8 @@ export interface Committed {
 
 interface QueuedUpdate {
 	row: NewEnvelope;
+	/** The socket that posted it: it gets its copy after everyone else (see commitQueued). */
+	from: ClientConnection | undefined;
 	resolve(committed: Committed): void;
 	reject(error: unknown): void;
 }
@@ -222,7 +224,8 @@ export class AlbumStreams {
 	async post(
 		envelope: Envelope,
 		writer: Writer,
-		blobs: readonly string[] = []
+		blobs: readonly string[] = [],
+		from?: ClientConnection
 	): Promise<Committed> {
 		const hash = await this.checkSigned(envelope, writer);
 		const state = this.requireState(envelope.albumId);
@@ -243,7 +246,7 @@ export class AlbumStreams {
 			blobs,
 			posterAccountId: writer.accountId
 		};
-		if (envelope.kind !== 'snapshot') return this.enqueue(key, row);
+		if (envelope.kind !== 'snapshot') return this.enqueue(key, row, from);
 
 		// Snapshots are rare and replace what they cover: checked and stored on their own, after
 		// the updates queued before them.
@@ -265,20 +268,34 @@ export class AlbumStreams {
 		}
 		const stored = this.store.insertEnvelope({ ...row, covers });
 		this.logRefusedBindings(row, stored);
-		this.fanOut(envelope.albumId, entryFrame(envelope.albumId, stored.seq, 'envelope', row.json));
+		this.fanOut(
+			envelope.albumId,
+			entryFrame(envelope.albumId, stored.seq, 'envelope', row.json),
+			undefined,
+			from
+		);
 		return this.acked(stored.seq);
 	}
 
-	private enqueue(key: string, row: NewEnvelope): Promise<Committed> {
+	private enqueue(
+		key: string,
+		row: NewEnvelope,
+		from: ClientConnection | undefined
+	): Promise<Committed> {
 		const committed = new Promise<Committed>((resolve, reject) => {
-			this.queued.push({ row, resolve, reject });
+			this.queued.push({ row, from, resolve, reject });
 		});
 		this.queuedByHash.set(key, committed);
 		if (this.queued.length === 1) setImmediate(() => this.commitQueued());
 		return committed;
 	}
 
-	/** Commits the queued updates in one transaction, then fans each out in seq order. */
+	/**
+	 * Commits the queued updates in one transaction, then fans each out in seq order. Every socket
+	 * the batch reaches is corked while its frames are written, so a follower gets the whole batch
+	 * in one write (one syscall) instead of one per update; the posters' own sockets are released
+	 * last, since they hold their writes already and their copy is only a seq to them.
+	 */
 	private commitQueued(): void {
 		if (this.queued.length === 0) return;
 		const batch = this.queued;
@@ -291,12 +308,26 @@ export class AlbumStreams {
 			for (const item of batch) item.reject(error);
 			return;
 		}
-		batch.forEach(({ row, resolve }, i) => {
-			const { seq } = stored[i]!;
-			this.logRefusedBindings(row, stored[i]!);
-			this.fanOut(row.albumId, entryFrame(row.albumId, seq, 'envelope', row.json));
-			resolve(this.acked(seq));
-		});
+		const corked = new Set<ClientConnection>();
+		const posters = new Set<ClientConnection>();
+		try {
+			batch.forEach(({ row, from, resolve }, i) => {
+				const { seq } = stored[i]!;
+				this.logRefusedBindings(row, stored[i]!);
+				if (from) posters.add(from);
+				this.fanOut(
+					row.albumId,
+					entryFrame(row.albumId, seq, 'envelope', row.json),
+					undefined,
+					undefined,
+					corked
+				);
+				resolve(this.acked(seq));
+			});
+		} finally {
+			for (const connection of corked) if (!posters.has(connection)) connection.uncork();
+			for (const connection of posters) if (corked.has(connection)) connection.uncork();
+		}
 	}
 
 	/**
@@ -480,19 +511,38 @@ export class AlbumStreams {
 	}
 
 	/**
-	 * Sends a frame to every live follower (but `except`); followers still catching up read it from
-	 * the database. The frame is encoded to UTF-8 once and the same bytes go to every socket, so a
-	 * follower costs a websocket header, not a copy of the frame.
+	 * Sends a frame to every live follower (but `except`, and `last` after all others); followers
+	 * still catching up read it from the database. The frame is encoded to UTF-8 once and the same
+	 * bytes go to every socket, so a follower costs a websocket header, not a copy of the frame.
+	 * With `corked`, each socket reached is corked once (and added to the set); the caller uncorks.
 	 */
-	private fanOut(albumId: string, frame: string, except?: ClientConnection): void {
+	private fanOut(
+		albumId: string,
+		frame: string,
+		except?: ClientConnection,
+		last?: ClientConnection,
+		corked?: Set<ClientConnection>
+	): void {
 		const followers = this.followers.get(albumId);
 		if (!followers) return;
 		let bytes: Buffer | undefined;
+		let deferred = false;
 		for (const connection of followers) {
 			if (connection === except) continue;
+			if (connection === last) {
+				deferred = true;
+				continue;
+			}
 			if (!connection.subscriptions.get(albumId)?.live) continue;
+			if (corked && !corked.has(connection)) {
+				corked.add(connection);
+				connection.cork();
+			}
 			bytes ??= Buffer.from(frame, 'utf8');
 			connection.sendText(bytes);
+		}
+		if (deferred && last!.subscriptions.get(albumId)?.live) {
+			last!.sendText(bytes ?? Buffer.from(frame, 'utf8'));
 		}
 	}
 

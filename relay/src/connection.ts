@@ -1,5 +1,6 @@
 // One websocket client: who it is, sending typed frames, its pending frames and its subscriptions.
 
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { MAX_SOCKET_BUFFERED_BYTES, WsCloseCode, type ServerMessage } from '../../src/lib/protocol';
 import type { Logger } from './log';
@@ -40,10 +41,40 @@ export class ClientConnection {
 	/** Frames queued or being handled; capped (MAX_PENDING_FRAMES_PER_SOCKET). */
 	pending = 0;
 
+	/**
+	 * `transport` is the TCP socket under the websocket (what the upgrade handed over), corked
+	 * while a batch of frames is written to it so they leave in one write.
+	 */
 	constructor(
 		readonly socket: WebSocket,
-		readonly log: Logger
+		readonly log: Logger,
+		private readonly transport?: Duplex
 	) {}
+
+	/** Holds frames sent from now on until uncork(): a burst then leaves in one write. */
+	cork(): void {
+		this.transport?.cork();
+	}
+
+	uncork(): void {
+		this.transport?.uncork();
+	}
+
+	private corkedForTick = false;
+
+	/**
+	 * Corks until the current turn's callbacks and promise reactions have all run (a tick after
+	 * them), so replies made together (the acks one WAL flush releases) leave in one write.
+	 */
+	corkForTick(): void {
+		if (this.corkedForTick || !this.transport) return;
+		this.corkedForTick = true;
+		this.transport.cork();
+		process.nextTick(() => {
+			this.corkedForTick = false;
+			this.transport!.uncork();
+		});
+	}
 
 	get open(): boolean {
 		return this.socket.readyState === this.socket.OPEN;

@@ -298,5 +298,35 @@ ALTER TABLE album_blobs_v8 RENAME TO album_blobs;
 
 CREATE INDEX album_blobs_by_blob ON album_blobs (blob_id, album_id);
 `
+	},
+	{
+		version: 9,
+		name: 'envelopes without a second hash index',
+		// envelope_receipts (album_id, hash) already refuses a second copy of an envelope, in the
+		// transaction that stores it, and outlives compaction; the UNIQUE (album_id, hash) index on
+		// envelopes checked the same thing again and cost a B-tree insert per post (about a quarter
+		// of the SQLite work of storing one). The table is rebuilt without it (SQLite cannot drop a
+		// table constraint), keeping every row, its rowid and the index catch-up and compaction use.
+		sql: `
+CREATE TABLE envelopes_v9 (
+	album_id     TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	seq          INTEGER NOT NULL,
+	doc_id       TEXT NOT NULL,
+	epoch        INTEGER NOT NULL,
+	signer       TEXT NOT NULL,
+	-- hash of the envelope's signing bytes; envelope_receipts is what dedupes resends
+	hash         BLOB NOT NULL,
+	envelope     TEXT NOT NULL,
+	received_at  INTEGER NOT NULL,
+	PRIMARY KEY (album_id, seq)
+) STRICT;
+
+INSERT INTO envelopes_v9 (rowid, album_id, seq, doc_id, epoch, signer, hash, envelope, received_at)
+	SELECT rowid, album_id, seq, doc_id, epoch, signer, hash, envelope, received_at FROM envelopes;
+DROP TABLE envelopes;
+ALTER TABLE envelopes_v9 RENAME TO envelopes;
+
+CREATE INDEX envelopes_by_doc ON envelopes (album_id, doc_id, seq);
+`
 	}
 ];

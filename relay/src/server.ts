@@ -110,7 +110,7 @@ export async function startRelay(
 			url: `http://${urlHost(config.host)}:${port}`,
 			port,
 			config,
-			close: () => (closing ??= shutdown(server, hub, openUploads, openDb, logger))
+			close: () => (closing ??= shutdown(server, hub, openUploads, openDb, albums.store, logger))
 		};
 	} catch (error) {
 		await uploads?.close();
@@ -124,6 +124,7 @@ async function shutdown(
 	hub: ReturnType<typeof attachWebSocketHub>,
 	uploads: UploadService,
 	db: RelayDatabase,
+	albumStore: AlbumStore,
 	logger: Logger
 ): Promise<void> {
 	const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -143,6 +144,7 @@ async function shutdown(
 	clearTimeout(timer);
 	await uploads.close();
 	db.close();
+	await albumStore.close();
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {

@@ -51,11 +51,11 @@ export function attachWebSocketHub(server: Server, ctx: RelayContext): WebSocket
 			socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 			return;
 		}
-		wss.handleUpgrade(req, socket, head, (ws) => accept(ws));
+		wss.handleUpgrade(req, socket, head, (ws) => accept(ws, socket));
 	});
 
-	function accept(socket: WebSocket): void {
-		const connection = new ClientConnection(socket, log);
+	function accept(socket: WebSocket, transport: Duplex): void {
+		const connection = new ClientConnection(socket, log, transport);
 		connections.add(connection);
 		socket.on('pong', () => {
 			connection.alive = true;

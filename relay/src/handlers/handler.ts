@@ -44,7 +44,11 @@ export function ackWhenDurable(
 	albumId: string
 ): void {
 	committed.durable.then(
-		() => connection.send({ t: 'ack', ...echo(id), albumId, seq: committed.seq }),
+		() => {
+			// One flush releases the acks of every write it covers: they share one socket write.
+			connection.corkForTick();
+			connection.send({ t: 'ack', ...echo(id), albumId, seq: committed.seq });
+		},
 		(error: unknown) => {
 			connection.log.error({ err: error }, 'a committed write could not be flushed to disk');
 			connection.send({

@@ -6,7 +6,8 @@ export const handlePost: MessageHandler<'post'> = async (message, connection, ct
 	const committed = await ctx.albums.post(
 		message.envelope,
 		writerOf(connection),
-		message.blobs ?? []
+		message.blobs ?? [],
+		connection
 	);
 	ackWhenDurable(connection, committed, message.id, message.envelope.albumId);
 	// Batched (within PHOTOS_BATCH_MS) and recorded later; never throws into the write.

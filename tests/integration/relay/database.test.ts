@@ -179,3 +179,78 @@ describe('openDatabase', () => {
 		expect(() => openDatabase(freshDir(), { migrations: shuffled })).toThrow(/expected 1/);
 	});
 });
+
+describe('migration 9 (envelopes lose their second hash index)', () => {
+	const envelopeColumns = '(album_id, seq, doc_id, epoch, signer, hash, envelope, received_at)';
+
+	/** A version-8 database with one album, two envelopes and their receipts. */
+	function olderDatabase(dir: string): void {
+		const older = openDatabase(dir, { migrations: MIGRATIONS.slice(0, 8) });
+		older
+			.prepare(
+				`INSERT INTO albums (album_id, head_index, head_hash, epoch, last_seq, created_at)
+				VALUES ('album-1', 0, x'00', 0, 2, 1)`
+			)
+			.run();
+		const insert = older.prepare(
+			`INSERT INTO envelopes ${envelopeColumns} VALUES ('album-1', ?, 'album', 0, 'pk', ?, ?, 1)`
+		);
+		const receipt = older.prepare(
+			`INSERT INTO envelope_receipts (album_id, hash, seq) VALUES ('album-1', ?, ?)`
+		);
+		for (const seq of [1, 2]) {
+			insert.run(seq, Buffer.from([seq]), `{"n":${seq}}`);
+			receipt.run(Buffer.from([seq]), seq);
+		}
+		// What version 8 refused: the same hash stored twice.
+		expect(() => insert.run(3, Buffer.from([1]), '{"n":3}')).toThrow(/UNIQUE/);
+		older.close();
+	}
+
+	it('keeps every stored envelope, drops only the hash index, and still refuses a resend', async () => {
+		const dir = freshDir();
+		olderDatabase(dir);
+		const db = openDatabase(dir);
+		try {
+			expect(schemaVersion(db)).toBe(MIGRATIONS.length);
+			expect(db.prepare('SELECT seq, hash, envelope FROM envelopes ORDER BY seq').all()).toEqual([
+				{ seq: 1, hash: Buffer.from([1]), envelope: '{"n":1}' },
+				{ seq: 2, hash: Buffer.from([2]), envelope: '{"n":2}' }
+			]);
+			const indexes = db
+				.prepare(
+					`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'envelopes'`
+				)
+				.all() as { name: string; sql: string | null }[];
+			// The primary key's own index and the per-doc index that compaction uses; nothing on hash.
+			expect(indexes.map((i) => i.name).sort()).toEqual([
+				'envelopes_by_doc',
+				'sqlite_autoindex_envelopes_1'
+			]);
+			// The store still answers catch-up and dedupes through the receipts.
+			const { AlbumStore } = await import('../../../relay/src/album-store');
+			const store = new AlbumStore(db);
+			expect(store.page('album-1', 0, 10).map((row) => row.json)).toEqual(['{"n":1}', '{"n":2}']);
+			expect(store.receipt('album-1', Uint8Array.from([2]))).toBe(2);
+			const resend = {
+				albumId: 'album-1',
+				docId: 'album',
+				epoch: 0,
+				signer: 'pk',
+				hash: Uint8Array.from([2]),
+				json: '{"n":2}',
+				covers: null,
+				blobs: [],
+				posterAccountId: 'nobody'
+			};
+			expect(() => store.insertEnvelopes([resend])).toThrow(/UNIQUE/);
+			expect(db.prepare('SELECT COUNT(*) AS n FROM envelopes').get()).toEqual({ n: 2 });
+			// Still owned by the album: gone with it.
+			db.prepare(`DELETE FROM albums WHERE album_id = 'album-1'`).run();
+			expect(db.prepare('SELECT COUNT(*) AS n FROM envelopes').get()).toEqual({ n: 0 });
+			await store.close();
+		} finally {
+			db.close();
+		}
+	});
+});

@@ -54,6 +54,7 @@ describe('WalSync', () => {
 		await Promise.all(acks);
 		expect(wal.flushes).toBeGreaterThanOrEqual(1);
 		expect(wal.flushes).toBeLessThan(5);
+		await wal.close();
 		db.close();
 	});
 
@@ -71,6 +72,26 @@ describe('WalSync', () => {
 		await second;
 		// The second write came after the first flush began: it cannot have ridden on it.
 		expect(wal.flushes).toBe(2);
+		await wal.close();
 		db.close();
+	});
+
+	it('keeps flushing the live WAL after a checkpoint truncates it, and refuses to once the database closed', async () => {
+		const db = freshDatabase();
+		const wal = new WalSync(db);
+		const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+		wal.commitUnsynced(() => insert.run(1));
+		await wal.durable();
+		// SQLite rewinds the WAL in place: the descriptor held since the first flush still names it.
+		db.pragma('wal_checkpoint(TRUNCATE)');
+		wal.commitUnsynced(() => insert.run(2));
+		await wal.durable();
+		expect(wal.flushes).toBe(2);
+		wal.commitUnsynced(() => insert.run(3));
+		db.close();
+		// The write is in the database file (closing checkpointed it), but this flush cannot say so.
+		await expect(wal.durable()).rejects.toThrow(/closed/);
+		await wal.close();
+		await wal.close();
 	});
 });
