@@ -256,6 +256,21 @@ describe('a compromised relay', () => {
 			const album = await open(d, albumA);
 			await eventually(() => album.membership!.epoch === 1, `${d.name} to rotate`);
 		}
+		// The rotation makes the writers re-post their docs as snapshots after a random pause; one
+		// landing after the forged rows below would compact them away (legitimately) before the new
+		// device at the end reads them. So the injection waits for those snapshots.
+		for (const docId of ['album', contribDocId(collab.signPk)]) {
+			await eventually(
+				() =>
+					withRelayDatabase(testRelay.dataDir, (db) => {
+						const row = db
+							.prepare('SELECT epoch FROM snapshots WHERE album_id = ? AND doc_id = ?')
+							.get(albumA, docId) as { epoch: number } | undefined;
+						return row?.epoch === 1;
+					}),
+				`the re-snapshot of ${docId} under the new epoch`
+			);
+		}
 		const state = ownerA.membershipChain!.state;
 		const epoch1Key = ownerA.currentEpochKey()!;
 		expect((await ownerA.membershipChain!.openEpochKeys(removed.identity)).has(state.epoch)).toBe(
