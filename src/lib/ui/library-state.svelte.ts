@@ -45,6 +45,9 @@ const NO_UPLOADS: ReadonlyMap<string, number> = new Map();
 /** Longest wait for the first screen to be painted before the library opens (hidden tabs paint none). */
 const PAINT_WAIT_MS = 100;
 
+/** Album pages redraw at most this often while changes keep coming. */
+const REVISION_MS = 50;
+
 /** How long the Library must stay unchanged before its first screen is saved for the next start. */
 const FIRST_SCREEN_SAVE_MS = 2000;
 
@@ -89,6 +92,8 @@ export class LibraryState {
 	albumRevision = $state(0);
 	private listing: Promise<void> | null = null;
 	private relistTimer: ReturnType<typeof setTimeout> | null = null;
+	private revisionTimer: ReturnType<typeof setTimeout> | null = null;
+	private revisionDue = false;
 	private transferTimer: ReturnType<typeof setTimeout> | null = null;
 	private listAgain = false;
 	readonly source: PhotoSource;
@@ -402,7 +407,7 @@ export class LibraryState {
 
 	/** After a local edit to an album (rename, photos added), so pages showing it redraw. */
 	albumsChanged(): void {
-		this.albumRevision += 1;
+		this.bumpRevision();
 		// Remote edits and presence beacons come in bursts: list once they settle.
 		if (this.relistTimer !== null) return;
 		this.relistTimer = setTimeout(() => {
@@ -412,8 +417,28 @@ export class LibraryState {
 		}, RELIST_DELAY_MS);
 	}
 
+	/**
+	 * Redraws pages showing albums: at once after a quiet spell (a local edit shows immediately),
+	 * then at most every REVISION_MS during a burst (a catch-up, presence beacons), since each
+	 * redraw rebuilds a whole album view.
+	 */
+	private bumpRevision(): void {
+		if (this.revisionTimer !== null) {
+			this.revisionDue = true;
+			return;
+		}
+		this.albumRevision += 1;
+		this.revisionTimer = setTimeout(() => {
+			this.revisionTimer = null;
+			if (!this.revisionDue || this.stopped) return;
+			this.revisionDue = false;
+			this.bumpRevision();
+		}, REVISION_MS);
+	}
+
 	async stop(): Promise<void> {
 		this.stopped = true;
+		if (this.revisionTimer !== null) clearTimeout(this.revisionTimer);
 		if (this.relistTimer !== null) clearTimeout(this.relistTimer);
 		if (this.transferTimer !== null) clearTimeout(this.transferTimer);
 		if (this.firstScreenTimer !== null) clearTimeout(this.firstScreenTimer);
