@@ -107,7 +107,8 @@ export class AlbumModel {
 		string,
 		(update: Uint8Array, origin: unknown) => void
 	>();
-	private readonly photoCache: PhotoRefCache = new WeakMap();
+	/** Per photos doc, what is known of its entries (see readPhotos). */
+	private readonly photoCaches = new Map<string, PhotoRefCache>();
 	/** Blob ids of the PhotoRefs added by the transaction running now (see addPhotos). */
 	private addingBlobs: Set<string> | null = null;
 
@@ -226,6 +227,7 @@ export class AlbumModel {
 	destroy(): void {
 		for (const doc of this.docs.values()) doc.destroy();
 		this.docs.clear();
+		this.photoCaches.clear();
 		this.listeners.clear();
 	}
 
@@ -462,7 +464,7 @@ export class AlbumModel {
 		for (const [docId, doc] of this.docs) {
 			const writer = this.photoWriterOf(docId);
 			if (writer === undefined) continue;
-			for (const ref of readPhotos(doc, writer, this.photoCache)) {
+			for (const ref of readPhotos(doc, writer, this.photoCache(docId))) {
 				if (hidden.has(ref.id) === hiddenOnes) photos.push({ ref, docId });
 			}
 		}
@@ -503,6 +505,12 @@ export class AlbumModel {
 		return doc;
 	}
 
+	private photoCache(docId: string): PhotoRefCache {
+		let cache = this.photoCaches.get(docId);
+		if (!cache) this.photoCaches.set(docId, (cache = new Map()));
+		return cache;
+	}
+
 	/** The signing key whose PhotoRefs count in a photos doc, or undefined if it holds none. */
 	private photoWriterOf(docId: string): string | null | undefined {
 		const parsed = parseDocId(docId);
@@ -518,10 +526,10 @@ export class AlbumModel {
 	}
 
 	private myPhoto(photoId: string): PhotoRef {
-		const writer = this.linkId === null ? this.me : this.photoWriterOf(this.myPhotosDocId);
-		const doc = this.doc(this.myPhotosDocId);
+		const docId = this.myPhotosDocId;
+		const writer = this.linkId === null ? this.me : this.photoWriterOf(docId);
 		// One entry, not the whole doc: captioning in a 10,000-photo library stays O(1).
-		const ref = readPhoto(doc, photoId, writer ?? null, this.photoCache);
+		const ref = readPhoto(this.doc(docId), photoId, writer ?? null, this.photoCache(docId));
 		if (!ref)
 			throw new AlbumError('unknown-photo', 'This photo is not one of yours in this album.');
 		return ref;

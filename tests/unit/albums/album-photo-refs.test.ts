@@ -114,6 +114,27 @@ describe('photos in a contrib doc', () => {
 		expect(again[1]).not.toBe(second);
 		expect(again[1]!.caption).toBe('new');
 	});
+
+	it('are read afresh when a photo is removed and added again under the same id', () => {
+		const random = seededRandom(5);
+		const collab = device(album.people.collab);
+		const owner = device(album.people.owner);
+		const photo = photoFrom(random, 1);
+		collab.model.addPhotos([photo, photoFrom(random, 2)]);
+		sync(collab, owner);
+		expect(refsOf(owner.model)[0]!.filename).toBe(photo.filename);
+		collab.model.removeMyPhoto(photo.id);
+		sync(collab, owner);
+		expect(refsOf(owner.model).map((ref) => ref.id)).not.toContain(photo.id);
+		collab.model.addPhotos([{ ...photo, filename: 'IMG_again.jpg' }]);
+		sync(collab, owner);
+		expect(refsOf(owner.model)[0]).toEqual({
+			...photo,
+			filename: 'IMG_again.jpg',
+			addedAt: NOW,
+			addedBy: album.pk(album.people.collab)
+		});
+	});
 });
 
 describe('binary values a malicious writer puts in their own doc', () => {
