@@ -47,10 +47,28 @@ export interface NewEnvelope {
 	json: string;
 	/** Set for snapshots: the album seq the snapshot covers. */
 	covers: number | null;
+	/** Set for a part of a snapshot set (a snapshot in several envelopes). */
+	part: SnapshotPartRef | null;
 	/** Blob ids the envelope's update references, to bind to the album (see bindBlobs). */
 	blobs: readonly string[];
 	/** The account of the socket that posted it (`signer` is its key). */
 	posterAccountId: string;
+}
+
+/** Where a part sits in its snapshot set (the envelope's `part` header field). */
+export interface SnapshotPartRef {
+	set: string;
+	index: number;
+	count: number;
+}
+
+/** A stored part of a snapshot set, as the checks of the next part compare against. */
+export interface StoredSnapshotPart {
+	index: number;
+	count: number;
+	covers: number;
+	epoch: number;
+	signer: string;
 }
 
 /** What storing an envelope did: its seq, and the blob ids whose binding was refused. */
@@ -136,11 +154,31 @@ export class AlbumStore {
 			),
 			snapshotCovers: db.prepare('SELECT covers FROM snapshots WHERE album_id = ? AND doc_id = ?'),
 			upsertSnapshot: db.prepare(
-				`INSERT INTO snapshots (album_id, doc_id, seq, covers, epoch, signer, hash, envelope, received_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+				`INSERT INTO snapshots (album_id, doc_id, seq, covers, epoch, signer, hash, envelope, set_id, part_count, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (album_id, doc_id) DO UPDATE SET seq = excluded.seq, covers = excluded.covers,
 					epoch = excluded.epoch, signer = excluded.signer, hash = excluded.hash,
-					envelope = excluded.envelope, received_at = excluded.received_at`
+					envelope = excluded.envelope, set_id = excluded.set_id,
+					part_count = excluded.part_count, received_at = excluded.received_at`
+			),
+			partsOfSet: db.prepare(
+				`SELECT part_index AS "index", part_count AS count, covers, epoch, signer FROM snapshot_parts
+				WHERE album_id = ? AND doc_id = ? AND set_id = ? ORDER BY part_index`
+			),
+			insertPart: db.prepare(
+				`INSERT INTO snapshot_parts (album_id, seq, doc_id, set_id, part_index, part_count, covers,
+					epoch, signer, hash, envelope, received_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			),
+			// A new set supersedes any set still incomplete (not the stored one, not itself).
+			deleteIncompleteParts: db.prepare(
+				`DELETE FROM snapshot_parts WHERE album_id = @albumId AND doc_id = @docId AND set_id <> @setId
+				AND set_id IS NOT (SELECT set_id FROM snapshots WHERE album_id = @albumId AND doc_id = @docId)`
+			),
+			// A complete snapshot replaces every other part of its doc: the set it replaces, and any
+			// incomplete set (which could not complete any more: it would cover less).
+			deleteOtherParts: db.prepare(
+				'DELETE FROM snapshot_parts WHERE album_id = ? AND doc_id = ? AND set_id IS NOT ?'
 			),
 			compact: db.prepare('DELETE FROM envelopes WHERE album_id = ? AND doc_id = ? AND seq <= ?'),
 			bound: db.prepare('SELECT 1 FROM album_blobs WHERE album_id = ? AND blob_id = ?'),
@@ -157,13 +195,18 @@ export class AlbumStore {
 				WHERE b.blob_id = ? LIMIT 1`
 			),
 			// One page of catch-up in album seq order: membership entries, the newest snapshot of each
-			// doc, and the updates no snapshot covers. Keyset-paged on seq, so each page is a short
+			// doc (its envelope, or every part of its set), the parts of a set still being posted (so
+			// a device that catches up midway can complete it from the live parts), and the updates
+			// no snapshot covers. Keyset-paged on seq, so each page is a short
 			// query of its own and writes can run between pages.
 			page: db.prepare(
 				`SELECT seq, 'membership' AS kind, entry AS json FROM membership_entries
 					WHERE album_id = @albumId AND seq > @after
 				UNION ALL
 				SELECT seq, 'envelope', envelope FROM snapshots
+					WHERE album_id = @albumId AND seq > @after AND envelope IS NOT NULL
+				UNION ALL
+				SELECT seq, 'envelope', envelope FROM snapshot_parts
 					WHERE album_id = @albumId AND seq > @after
 				UNION ALL
 				SELECT e.seq, 'envelope', e.envelope FROM envelopes e
@@ -290,6 +333,11 @@ export class AlbumStore {
 		return row?.covers;
 	}
 
+	/** The stored parts of one snapshot set, in index order (none for an unknown set). */
+	snapshotParts(albumId: string, docId: string, setId: string): StoredSnapshotPart[] {
+		return this.statements.partsOfSet.all(albumId, docId, setId) as StoredSnapshotPart[];
+	}
+
 	/**
 	 * Stores an envelope at the next seq with its receipt and blob bindings. A snapshot replaces
 	 * the doc's snapshot and drops the doc's updates it covers, in the same transaction.
@@ -385,20 +433,47 @@ export class AlbumStore {
 				envelope.json,
 				now
 			);
-		} else {
-			this.statements.upsertSnapshot.run(
-				envelope.albumId,
-				envelope.docId,
+			return;
+		}
+		const { albumId, docId, covers, part } = envelope;
+		if (part !== null) {
+			this.statements.insertPart.run(
+				albumId,
 				seq,
-				envelope.covers,
+				docId,
+				part.set,
+				part.index,
+				part.count,
+				covers,
 				envelope.epoch,
 				envelope.signer,
 				hash,
 				envelope.json,
 				now
 			);
-			this.statements.compact.run(envelope.albumId, envelope.docId, envelope.covers);
+			// At most one incomplete set per doc: the newest one started.
+			if (part.index === 0) {
+				this.statements.deleteIncompleteParts.run({ albumId, docId, setId: part.set });
+			}
+			// Only a complete set replaces the doc's snapshot and compacts (parts arrive in order,
+			// checked by the caller, so the last index completes it).
+			if (part.index < part.count - 1) return;
 		}
+		this.statements.upsertSnapshot.run(
+			albumId,
+			docId,
+			seq,
+			covers,
+			envelope.epoch,
+			envelope.signer,
+			hash,
+			part === null ? envelope.json : null,
+			part?.set ?? null,
+			part?.count ?? null,
+			now
+		);
+		this.statements.deleteOtherParts.run(albumId, docId, part?.set ?? null);
+		this.statements.compact.run(albumId, docId, covers);
 	}
 
 	/** Up to `limit` stored items with seq > `after`, in seq order. */

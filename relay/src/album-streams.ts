@@ -27,6 +27,7 @@ import {
 	AlbumStore,
 	type MemberAlbum,
 	type NewEnvelope,
+	type SnapshotPartRef,
 	type StoredEnvelope,
 	type StreamRow
 } from './album-store';
@@ -243,6 +244,7 @@ export class AlbumStreams {
 			hash,
 			json: JSON.stringify(envelope),
 			covers: null,
+			part: null,
 			blobs,
 			posterAccountId: writer.accountId
 		};
@@ -266,7 +268,9 @@ export class AlbumStreams {
 				`A newer snapshot of this doc (covering seq ${storedCovers}) is already stored.`
 			);
 		}
-		const stored = this.store.insertEnvelope({ ...row, covers });
+		const part = envelope.part ?? null;
+		if (part) this.checkPart(envelope, part);
+		const stored = this.store.insertEnvelope({ ...row, covers, part });
 		this.logRefusedBindings(row, stored);
 		this.fanOut(
 			envelope.albumId,
@@ -275,6 +279,48 @@ export class AlbumStreams {
 			from
 		);
 		return this.acked(stored.seq);
+	}
+
+	/**
+	 * A part of a snapshot set must fit the parts stored before it (the schema already checked
+	 * index < count ≤ MAX_SNAPSHOT_PARTS): parts come in index order, one copy each, with the
+	 * covers, epoch, signer and count of the set's first part. A set starts at index 0; a later
+	 * part of a set the relay does not hold was superseded by a newer set (or never began), and
+	 * could never complete.
+	 */
+	private checkPart(envelope: Envelope & { kind: 'snapshot' }, part: SnapshotPartRef): void {
+		const stored = this.store.snapshotParts(envelope.albumId, envelope.docId, part.set);
+		if (stored.length === 0) {
+			if (part.index === 0) return;
+			throw new StreamError(
+				WsErrorCode.staleSnapshot,
+				`The earlier parts of this snapshot are not stored (a newer snapshot replaced them); part ${part.index} was not accepted.`
+			);
+		}
+		const first = stored[0]!;
+		if (
+			first.count !== part.count ||
+			first.covers !== envelope.covers ||
+			first.epoch !== envelope.epoch ||
+			first.signer !== envelope.by
+		) {
+			throw new StreamError(
+				WsErrorCode.badSnapshotPart,
+				'This snapshot part names other covers, epoch, signer or part count than the first part of its set.'
+			);
+		}
+		if (stored.some((p) => p.index === part.index)) {
+			throw new StreamError(
+				WsErrorCode.badSnapshotPart,
+				`Part ${part.index} of this snapshot is already stored.`
+			);
+		}
+		if (part.index !== stored.length) {
+			throw new StreamError(
+				WsErrorCode.badSnapshotPart,
+				`Snapshot parts are posted in order: part ${stored.length} comes next, not ${part.index}.`
+			);
+		}
 	}
 
 	private enqueue(

@@ -328,5 +328,59 @@ ALTER TABLE envelopes_v9 RENAME TO envelopes;
 
 CREATE INDEX envelopes_by_doc ON envelopes (album_id, doc_id, seq);
 `
+	},
+	{
+		version: 10,
+		name: 'snapshots in several parts',
+		// A doc state over one envelope's cap is posted as a set of parts (docs/album-stream.md,
+		// "Snapshots"). Every part is stored as it comes, with its seq, in snapshot_parts: those of
+		// the doc's stored set (the one `snapshots` names) and those of at most one set still being
+		// posted. When the last part of a set is stored, in that transaction, the set becomes the
+		// doc's snapshot: `snapshots` names it (set_id, no envelope of its own: its parts are the
+		// envelopes), the parts of the set it replaces are deleted, and so are the doc's updates it
+		// covers. A one-envelope snapshot keeps its envelope in `snapshots`, as before (set_id NULL);
+		// stored snapshots are kept as they are.
+		sql: `
+CREATE TABLE snapshots_v10 (
+	album_id     TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	doc_id       TEXT NOT NULL,
+	-- the seq of the snapshot's envelope, or of the part that completed its set
+	seq          INTEGER NOT NULL,
+	covers       INTEGER NOT NULL,
+	epoch        INTEGER NOT NULL,
+	signer       TEXT NOT NULL,
+	hash         BLOB NOT NULL,
+	-- the envelope of a one-envelope snapshot; NULL for a set of parts (snapshot_parts has them)
+	envelope     TEXT,
+	set_id       TEXT,
+	part_count   INTEGER,
+	received_at  INTEGER NOT NULL,
+	PRIMARY KEY (album_id, doc_id),
+	CHECK ((set_id IS NULL) = (envelope IS NOT NULL)),
+	CHECK ((set_id IS NULL) = (part_count IS NULL))
+) STRICT;
+
+INSERT INTO snapshots_v10 (album_id, doc_id, seq, covers, epoch, signer, hash, envelope, received_at)
+	SELECT album_id, doc_id, seq, covers, epoch, signer, hash, envelope, received_at FROM snapshots;
+DROP TABLE snapshots;
+ALTER TABLE snapshots_v10 RENAME TO snapshots;
+
+CREATE TABLE snapshot_parts (
+	album_id     TEXT NOT NULL REFERENCES albums (album_id) ON DELETE CASCADE,
+	seq          INTEGER NOT NULL,
+	doc_id       TEXT NOT NULL,
+	set_id       TEXT NOT NULL,
+	part_index   INTEGER NOT NULL,
+	part_count   INTEGER NOT NULL,
+	covers       INTEGER NOT NULL,
+	epoch        INTEGER NOT NULL,
+	signer       TEXT NOT NULL,
+	hash         BLOB NOT NULL,
+	envelope     TEXT NOT NULL,
+	received_at  INTEGER NOT NULL,
+	PRIMARY KEY (album_id, seq),
+	UNIQUE (album_id, doc_id, set_id, part_index)
+) STRICT;
+`
 	}
 ];

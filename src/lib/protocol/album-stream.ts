@@ -20,9 +20,11 @@ import {
 	MAX_LINK_WRAPS_PER_ENTRY,
 	MAX_MEMBERSHIP_ENTRY_BYTES,
 	MAX_SEALED_BOX_BYTES,
+	MAX_SNAPSHOT_PARTS,
 	MIN_ENVELOPE_CIPHERTEXT_BYTES,
 	MIN_KEY_WRAP_BYTES,
-	MIN_SEALED_BOX_BYTES
+	MIN_SEALED_BOX_BYTES,
+	SNAPSHOT_SET_ID_BYTES
 } from './limits';
 import { canWriteDoc, epochAt, type MembershipState } from './membership-rules';
 
@@ -270,10 +272,35 @@ const headerEntries = {
 	by: PublicKeySchema
 };
 
+/**
+ * Where one envelope sits in a snapshot that spans several (a doc state over one envelope's
+ * ciphertext cap): the set's random id, this part's index and the number of parts. In the header,
+ * so it is in the AEAD's additional data and under the signature: a part cannot be moved to another
+ * set or position. A snapshot without it is a set of one; a set of several has 2 to
+ * MAX_SNAPSHOT_PARTS parts (so every snapshot has one encoding).
+ */
+export const SnapshotPartSchema = v.pipe(
+	v.strictObject({
+		set: base64UrlBytes(SNAPSHOT_SET_ID_BYTES, SNAPSHOT_SET_ID_BYTES),
+		index: CounterSchema,
+		count: v.pipe(
+			CounterSchema,
+			v.minValue(2, 'must be at least 2 (a snapshot in one envelope has no part field)'),
+			v.maxValue(MAX_SNAPSHOT_PARTS, `must be at most ${MAX_SNAPSHOT_PARTS}`)
+		)
+	}),
+	v.check((part) => part.index < part.count, 'index must be below count')
+);
+export type SnapshotPart = v.InferOutput<typeof SnapshotPartSchema>;
+
 /** A snapshot states the album seq it covers, so the relay can drop the updates before it. */
 const kindEntries = {
 	update: { kind: v.literal('update') },
-	snapshot: { kind: v.literal('snapshot'), covers: CounterSchema },
+	snapshot: {
+		kind: v.literal('snapshot'),
+		covers: CounterSchema,
+		part: v.optional(SnapshotPartSchema)
+	},
 	ephemeral: { kind: v.literal('ephemeral') }
 } as const;
 
@@ -320,9 +347,16 @@ export function envelopeHeaderOf(source: EnvelopeHeader | Envelope): EnvelopeHea
 		chainIndex: source.chainIndex,
 		by: source.by
 	};
-	return source.kind === 'snapshot'
+	if (source.kind !== 'snapshot') return { ...base, kind: source.kind };
+	const { part } = source;
+	return part === undefined
 		? { ...base, kind: 'snapshot', covers: source.covers }
-		: { ...base, kind: source.kind };
+		: {
+				...base,
+				kind: 'snapshot',
+				covers: source.covers,
+				part: { set: part.set, index: part.index, count: part.count }
+			};
 }
 
 /** The AEAD associated data of an envelope: its header under its own domain tag. */

@@ -16,6 +16,17 @@ export const MAX_WS_FRAME_BYTES = 2 * MiB;
 export const MAX_ENVELOPE_CIPHERTEXT_BYTES = 1 * MiB;
 
 /**
+ * Most envelopes one snapshot may span (docs/album-stream.md, "Snapshots"): 64 parts of at most
+ * MAX_ENVELOPE_CIPHERTEXT_BYTES hold a doc state of 64 MiB, some 200,000 photos in one contrib doc.
+ * The relay keeps at most two sets per doc (the stored one and one being posted), so this also
+ * bounds what one doc can make it store.
+ */
+export const MAX_SNAPSHOT_PARTS = 64;
+
+/** A snapshot set's id: random bytes naming the parts that belong together. */
+export const SNAPSHOT_SET_ID_BYTES = 16;
+
+/**
  * Largest membership entry as canonical JSON. A rotation carries one sealed key box per member who
  * stays (about 160 bytes each as JSON), so this leaves room for MAX_KEY_BOXES_PER_ENTRY boxes.
  */

@@ -71,6 +71,11 @@ export const WsErrorCode = {
 	badCovers: 'bad-covers',
 	/** A snapshot covering less than the stored snapshot of its doc; nothing was stored. */
 	staleSnapshot: 'stale-snapshot',
+	/**
+	 * A part of a snapshot set that does not fit the parts stored before it: a second copy of a
+	 * part, a part out of order, or other covers, epoch, signer or count than the set's first part.
+	 */
+	badSnapshotPart: 'bad-snapshot-part',
 	tooManySubscriptions: 'too-many-subscriptions'
 } as const;
 export type WsErrorCode = (typeof WsErrorCode)[keyof typeof WsErrorCode];

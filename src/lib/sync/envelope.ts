@@ -21,7 +21,8 @@ import {
 	envelopeSigningBytes,
 	type Envelope,
 	type EnvelopeAuthorityCode,
-	type EnvelopeHeader
+	type EnvelopeHeader,
+	type SnapshotPart
 } from '../protocol';
 import type { MembershipState } from '../protocol/membership-rules';
 
@@ -32,7 +33,9 @@ export type EnvelopeRejectedCode =
 	| 'bad-signature'
 	| EnvelopeAuthorityCode
 	| 'no-key'
-	| 'undecryptable';
+	| 'undecryptable'
+	/** A part that does not fit its snapshot set (see snapshot-parts.ts); never applied. */
+	| 'bad-snapshot-part';
 
 /**
  * An envelope this device will not apply. `unknown-head` alone is temporary (verify the newer
@@ -60,7 +63,9 @@ export interface SealEnvelopeInput {
 	chainIndex: number;
 	/** For a snapshot: the album seq whose updates it includes. */
 	covers?: number;
-	/** A Yjs update (V2) or, for a snapshot, Y.encodeStateAsUpdateV2 of the live doc. */
+	/** For one part of a snapshot that spans several envelopes (sealSnapshotParts). */
+	part?: SnapshotPart;
+	/** A Yjs update (V2) or, for a snapshot, Y.encodeStateAsUpdateV2 of the live doc (or a part of it). */
 	update: Uint8Array;
 	/** deriveDocKey(K_epoch, docId). */
 	docKey: Uint8Array;
@@ -102,10 +107,13 @@ export function sealEnvelope(input: SealEnvelopeInput): Promise<Envelope> {
 	let header: EnvelopeHeader;
 	if (input.kind === 'snapshot') {
 		if (input.covers === undefined) throw new TypeError('sealEnvelope: a snapshot needs `covers`');
-		header = { ...base, kind: 'snapshot', covers: input.covers };
+		header =
+			input.part === undefined
+				? { ...base, kind: 'snapshot', covers: input.covers }
+				: { ...base, kind: 'snapshot', covers: input.covers, part: { ...input.part } };
 	} else {
-		if (input.covers !== undefined)
-			throw new TypeError('sealEnvelope: only snapshots have `covers`');
+		if (input.covers !== undefined || input.part !== undefined)
+			throw new TypeError('sealEnvelope: only snapshots have `covers` and `part`');
 		header = { ...base, kind: 'update' };
 	}
 	return seal(header, input.update, input.docKey, input.signer);

@@ -39,3 +39,12 @@ export {
 	type OpenEnvelopeContext,
 	type OpenedEnvelope
 } from './envelope';
+export {
+	SNAPSHOT_PART_BYTES,
+	SnapshotSets,
+	newSnapshotSetId,
+	sealSnapshot,
+	splitSnapshot,
+	type SealSnapshotInput,
+	type SnapshotPartVerdict
+} from './snapshot-parts';

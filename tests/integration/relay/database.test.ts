@@ -55,6 +55,7 @@ describe('openDatabase', () => {
 					'relay_secrets',
 					'schema_migrations',
 					'sessions',
+					'snapshot_parts',
 					'snapshots',
 					'uploads'
 				].sort()
@@ -240,6 +241,7 @@ describe('migration 9 (envelopes lose their second hash index)', () => {
 				hash: Uint8Array.from([2]),
 				json: '{"n":2}',
 				covers: null,
+				part: null,
 				blobs: [],
 				posterAccountId: 'nobody'
 			};

@@ -10,6 +10,7 @@ import {
 	MAX_KEY_BOXES_PER_ENTRY,
 	MAX_MEMBERSHIP_ENTRY_BYTES,
 	MAX_SEALED_BOX_BYTES,
+	MAX_SNAPSHOT_PARTS,
 	MembershipEntrySchema,
 	canonicalJson,
 	describeIssues,
@@ -251,5 +252,55 @@ describe('envelope bytes', () => {
 		expect(ad.startsWith(DomainTag.envelopeHeader)).toBe(true);
 		expect(signed.startsWith(DomainTag.envelope)).toBe(true);
 		expect(ad.slice(DomainTag.envelopeHeader.length)).toBe(canonicalJson(header));
+	});
+});
+
+describe('snapshot parts', () => {
+	const part = { set: b64(16, 5), index: 1, count: 3 };
+	const multi = { ...envelopes.snapshot, part };
+
+	it('accept a part of a set, and a snapshot without one (a set of one, as before parts)', () => {
+		expect(problem(EnvelopeSchema, multi)).toBeNull();
+		expect(problem(EnvelopeSchema, envelopes.snapshot)).toBeNull();
+	});
+
+	it.each([
+		['an index at the count', { ...part, index: 3 }, 'part: index must be below count'],
+		[
+			'a count over the cap',
+			{ ...part, count: MAX_SNAPSHOT_PARTS + 1 },
+			'part.count: must be at most'
+		],
+		['a set of one', { ...part, index: 0, count: 1 }, 'part.count: must be at least 2'],
+		['a short set id', { ...part, set: b64(8) }, 'part.set:'],
+		['a negative index', { ...part, index: -1 }, 'part.index: must not be negative'],
+		['an extra field', { ...part, total: 9 }, 'part.total']
+	])('refuse %s', (_why, value, expected) => {
+		expect(problem(EnvelopeSchema, { ...multi, part: value })).toContain(expected);
+	});
+
+	it('refuse a part on an update', () => {
+		expect(problem(EnvelopeSchema, { ...envelopes.update, part })).not.toBeNull();
+	});
+
+	it('put the part in the header bytes, so it is under the AEAD and the signature', () => {
+		const header = envelopeHeaderOf(multi);
+		expect(header).toMatchObject({ part });
+		const { nonce, ct } = multi;
+		const base = toBase64Url(envelopeSigningBytes(multi, nonce, ct));
+		for (const moved of [
+			{ ...part, index: 2 },
+			{ ...part, count: 4 },
+			{ ...part, set: b64(16, 6) }
+		]) {
+			expect(toBase64Url(envelopeSigningBytes({ ...multi, part: moved }, nonce, ct))).not.toBe(
+				base
+			);
+			expect(toBase64Url(envelopeHeaderBytes({ ...multi, part: moved }))).not.toBe(
+				toBase64Url(envelopeHeaderBytes(multi))
+			);
+		}
+		// Without a part, the header is byte for byte what it was before parts existed.
+		expect(text.decode(envelopeHeaderBytes(envelopes.snapshot))).not.toContain('part');
 	});
 });

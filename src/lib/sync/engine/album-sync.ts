@@ -10,7 +10,6 @@ import {
 } from '../../albums';
 import type { TesseraDB } from '../../local/db';
 import {
-	MAX_ENVELOPE_CIPHERTEXT_BYTES,
 	MAX_POST_BLOBS,
 	MembershipEntrySchema,
 	MembershipRuleError,
@@ -41,6 +40,7 @@ import {
 	type MembershipChainErrorCode
 } from '../membership-chain';
 import { hashMembershipEntry } from '../membership-crypto';
+import { MAX_SNAPSHOT_STATE_BYTES, SnapshotSets, sealSnapshot } from '../snapshot-parts';
 import { systemClock, type Clock, type TimerHandle } from './clock';
 import { LocalAlbum } from './local-album';
 import { Outbox, type PendingWrite } from './outbox';
@@ -65,9 +65,6 @@ export interface SnapshotPolicy {
 	updates: number;
 	bytes: number;
 }
-
-/** What XChaCha20-Poly1305 adds to a sealed update: a doc envelope's ciphertext is this much longer. */
-const AEAD_TAG_BYTES = 16;
 
 export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { updates: 300, bytes: 1024 * 1024 };
 
@@ -206,6 +203,8 @@ export class AlbumSync implements AlbumFollower {
 	/** Writes refused as stale, waiting to be re-sealed; not sent meanwhile. */
 	private readonly resealing = new Set<number>();
 	private readonly snapshotting = new Set<string>();
+	/** Snapshot sets of several envelopes still waiting for parts, one per doc at most. */
+	private readonly snapshotSets = new SnapshotSets();
 	private flushing = false;
 	private flushAgain = false;
 	private readonly me: string;
@@ -504,6 +503,24 @@ export class AlbumSync implements AlbumFollower {
 				bytesSinceCompaction: 0
 			});
 		}
+		// Parts of snapshot sets, in seq order: a set complete here (the device stopped between
+		// storing its last part and compacting) is applied now and its doc compacted below; one
+		// still incomplete waits for the rest on the stream.
+		const completed = new Set<string>();
+		for (const row of loaded.snapshotParts) {
+			if (row.item.type !== 'envelope') continue;
+			const envelope = row.item.envelope;
+			const opened = await this.openAt(envelope, row.seq);
+			if (!(opened instanceof Uint8Array)) {
+				if (opened.code === 'no-key') this.held.push({ seq: row.seq, envelope, rejection: opened });
+				continue;
+			}
+			const verdict = this.snapshotSets.add(row.seq, envelope, opened);
+			if (verdict.kind === 'complete' && this.applyQuietly(model, envelope.docId, verdict.state)) {
+				completed.add(envelope.docId);
+				this.snapshotEpochs.set(envelope.docId, envelope.epoch);
+			}
+		}
 		this.held.sort((a, b) => a.seq - b.seq);
 		for (const { docId, update } of await this.outbox.updates()) {
 			this.applyQuietly(model, docId, update);
@@ -511,6 +528,13 @@ export class AlbumSync implements AlbumFollower {
 		this.publishModel(model);
 		if (verified >= this.localCompaction || verifiedBytes >= FOLD_BYTES) {
 			this.scheduleFold(foldable);
+		}
+		if (completed.size > 0) {
+			this.enqueue(async () => {
+				for (const docId of completed) {
+					if (!this.held.some((item) => item.envelope.docId === docId)) await this.compact(docId);
+				}
+			});
 		}
 	}
 
@@ -689,6 +713,11 @@ export class AlbumSync implements AlbumFollower {
 				'This change came before the album’s history; it was not applied.'
 			);
 		}
+		if (update && model && envelope.kind === 'snapshot' && envelope.part) {
+			this.advanceTo(seq);
+			await this.acceptPart(seq, envelope, update, true);
+			return;
+		}
 		let applied = false;
 		if (update && model) {
 			const result = this.tryApply(model, envelope.docId, update);
@@ -725,7 +754,9 @@ export class AlbumSync implements AlbumFollower {
 			// Those not tried yet still count as waiting, so compaction keeps their stored rows.
 			this.held = [...still, ...waiting.slice(i + 1)];
 			const opened = await this.openAt(item.envelope, item.seq);
-			if (opened instanceof Uint8Array) {
+			if (opened instanceof Uint8Array && item.envelope.kind === 'snapshot' && item.envelope.part) {
+				await this.acceptPart(item.seq, item.envelope, opened, false);
+			} else if (opened instanceof Uint8Array) {
 				const applied = this.tryApply(model, item.envelope.docId, opened);
 				if (applied === true) await this.afterApplied(item.envelope, opened);
 				else this.reject(item.seq, item.envelope, applied);
@@ -738,9 +769,48 @@ export class AlbumSync implements AlbumFollower {
 		this.held = still;
 	}
 
+	/**
+	 * One verified part of a snapshot set: kept (in memory and, when it came on the stream, as its
+	 * raw row) until the set is complete, then the parts' plaintexts in index order are applied as
+	 * the doc's snapshot. A part never reaches the doc on its own; a set left incomplete blocks
+	 * nothing (its seqs are read), and a newer set of the doc supersedes it.
+	 */
+	private async acceptPart(
+		seq: number,
+		envelope: Envelope,
+		plaintext: Uint8Array,
+		fromStream: boolean
+	): Promise<void> {
+		const verdict = this.snapshotSets.add(seq, envelope, plaintext);
+		if (fromStream) {
+			await this.local.commit(
+				seq,
+				verdict.kind === 'refused' ? null : { type: 'envelope', envelope },
+				null,
+				this.roleOf(this.chain?.state ?? null),
+				this.clock.now()
+			);
+		}
+		if (verdict.kind === 'refused') {
+			this.reject(seq, envelope, verdict.rejection);
+			return;
+		}
+		// A set that starts supersedes the doc's older incomplete one, here as on the relay.
+		if (verdict.started) await this.local.dropSnapshotParts(envelope.docId, seq);
+		if (verdict.kind !== 'complete') return;
+		const result = this.tryApply(this.albumModel!, envelope.docId, verdict.state);
+		if (result !== true) {
+			this.reject(seq, envelope, result);
+			return;
+		}
+		await this.afterApplied(envelope, verdict.state);
+	}
+
 	private async afterApplied(envelope: Envelope, update: Uint8Array): Promise<void> {
 		const counter = this.counter(envelope.docId);
 		if (envelope.kind === 'snapshot') {
+			// Any snapshot supersedes the doc's incomplete set (the relay dropped its parts too).
+			if (!envelope.part) this.snapshotSets.drop(envelope.docId);
 			this.snapshotEpochs.set(envelope.docId, envelope.epoch);
 			counter.updates = 0;
 			counter.bytes = 0;
@@ -806,11 +876,7 @@ export class AlbumSync implements AlbumFollower {
 	}
 
 	/** Seals an update under the current head and epoch; null when this device may not write it. */
-	private async seal(
-		docId: string,
-		update: Uint8Array,
-		kind: 'update' | 'snapshot' = 'update'
-	): Promise<Envelope | null> {
+	private async seal(docId: string, update: Uint8Array): Promise<Envelope | null> {
 		const state = this.chain?.state;
 		if (!state || !canWriteDoc(state, this.me, docId, state.head.index)) return null;
 		const epochKey = this.epochKeys.get(state.epoch);
@@ -818,10 +884,9 @@ export class AlbumSync implements AlbumFollower {
 		return sealEnvelope({
 			albumId: this.albumId,
 			docId,
-			kind,
+			kind: 'update',
 			epoch: state.epoch,
 			chainIndex: state.head.index,
-			...(kind === 'snapshot' ? { covers: this.lastSeq } : {}),
 			update,
 			docKey: await deriveDocKey(epochKey, docId),
 			signer: this.options.identity.sign
@@ -1019,27 +1084,72 @@ export class AlbumSync implements AlbumFollower {
 		// queue does not wait for the relay.
 		this.enqueue(async () => {
 			const model = this.albumModel!;
-			const snapshot = model.snapshot(docId);
-			if (snapshot.byteLength + AEAD_TAG_BYTES > MAX_ENVELOPE_CIPHERTEXT_BYTES) {
-				// One envelope cannot carry this doc's state (some 3,400 photos or more). Its updates
-				// stay on the relay uncompacted; counting starts again, so this device does not
-				// encode the whole doc again on every connection (docs/album-stream.md, "Snapshots").
+			const envelopes = await this.sealSnapshot(docId, model.snapshot(docId));
+			if (envelopes === null) {
+				this.snapshotting.delete(docId);
+				return;
+			}
+			if (envelopes === 'too-large') {
+				// Over MAX_SNAPSHOT_PARTS envelopes (some 200,000 photos in one doc). Its updates stay
+				// on the relay uncompacted; counting starts again, so this device does not encode the
+				// whole doc again on every connection (docs/album-stream.md, "Snapshots").
 				this.snapshotting.delete(docId);
 				await this.skipSnapshot(docId);
 				return;
 			}
-			const envelope = await this.seal(docId, snapshot, 'snapshot');
-			if (!envelope) {
-				this.snapshotting.delete(docId);
+			const blobs = splitBlobs(blobsOfDoc(model, docId), envelopes.length);
+			void this.postSnapshotParts(envelopes, blobs).finally(() => this.snapshotting.delete(docId));
+		});
+	}
+
+	/**
+	 * Posts a snapshot's envelopes one after the other (the relay takes a set's parts in order
+	 * only). The snapshot comes back on the stream, which resets the counters. A refusal
+	 * (stale-snapshot, stale-epoch, …) or a lost connection stops the set and leaves the counters:
+	 * the next update tries again with a new set, which supersedes this one on the relay.
+	 */
+	private async postSnapshotParts(
+		envelopes: readonly Envelope[],
+		blobs: readonly (readonly string[])[]
+	): Promise<void> {
+		for (const [i, envelope] of envelopes.entries()) {
+			if (this.closed) return;
+			try {
+				await this.options.connection.request({
+					t: 'post',
+					envelope,
+					...blobsField(blobs[i] ?? [])
+				});
+			} catch {
 				return;
 			}
-			// The snapshot comes back on the stream, which resets the counters. A refusal
-			// (stale-snapshot, stale-epoch) or a lost connection leaves them: the next update retries.
-			this.options.connection
-				.request({ t: 'post', envelope, ...blobsField(blobsOfDoc(model, docId)) })
-				.catch(() => undefined)
-				.finally(() => this.snapshotting.delete(docId));
+		}
+	}
+
+	/**
+	 * The doc's state sealed as one snapshot envelope, or as a set of parts when it is larger than
+	 * one envelope; null when this device may not write the doc, 'too-large' past
+	 * MAX_SNAPSHOT_PARTS envelopes.
+	 */
+	private async sealSnapshot(
+		docId: string,
+		state: Uint8Array
+	): Promise<Envelope[] | 'too-large' | null> {
+		const head = this.chain?.state;
+		if (!head || !canWriteDoc(head, this.me, docId, head.head.index)) return null;
+		const epochKey = this.epochKeys.get(head.epoch);
+		if (!epochKey) return null;
+		const sealed = await sealSnapshot({
+			albumId: this.albumId,
+			docId,
+			epoch: head.epoch,
+			chainIndex: head.head.index,
+			covers: this.lastSeq,
+			state,
+			docKey: await deriveDocKey(epochKey, docId),
+			signer: this.options.identity.sign
 		});
+		return sealed ?? 'too-large';
 	}
 
 	/** Starts the doc's snapshot counters again without a snapshot, here and in the device database. */
@@ -1055,10 +1165,13 @@ export class AlbumSync implements AlbumFollower {
 		const counter = this.counter(docId);
 		const model = this.albumModel;
 		if (!model) return;
-		await this.local.compact(docId, model.snapshot(docId), this.lastSeq, {
-			updates: counter.updates,
-			bytes: counter.bytes
-		});
+		await this.local.compact(
+			docId,
+			model.snapshot(docId),
+			this.lastSeq,
+			{ updates: counter.updates, bytes: counter.bytes },
+			this.snapshotSets.pendingSeqs(docId)
+		);
 		counter.sinceCompaction = 0;
 		counter.bytesSinceCompaction = 0;
 	}
@@ -1129,7 +1242,13 @@ export class AlbumSync implements AlbumFollower {
 	// -------------------------------------------------------------------------------------------
 
 	private makeModel(state: MembershipState): AlbumModel {
-		const model = new AlbumModel({ membership: state, me: this.me, now: () => this.clock.now() });
+		const model = new AlbumModel({
+			membership: state,
+			me: this.me,
+			now: () => this.clock.now(),
+			// A snapshot set is applied whole; every single envelope stays under one envelope's cap.
+			maxUpdateBytes: MAX_SNAPSHOT_STATE_BYTES
+		});
 		this.unsubscribers.push(
 			model.onLocalUpdate((docId, update, blobs) => this.onLocalUpdate(docId, update, blobs))
 		);
@@ -1254,8 +1373,7 @@ function blobsField(blobs: readonly string[]): { blobs?: string[] } {
 /**
  * Every blob id of the photos in one doc (hidden ones too: a library's trash can be restored).
  * A snapshot carries them so the relay binds again what the updates it replaces bound: photos
- * added before the relay kept bindings get theirs with the doc's next snapshot. A doc with more
- * than one post may bind is sent without (it is too large for one envelope anyway).
+ * added before the relay kept bindings get theirs with the doc's next snapshot.
  */
 function blobsOfDoc(model: AlbumModel, docId: string): string[] {
 	const blobs = new Set<string>();
@@ -1265,7 +1383,18 @@ function blobsOfDoc(model: AlbumModel, docId: string): string[] {
 			if (blobId !== undefined) blobs.add(blobId);
 		}
 	}
-	return blobs.size > MAX_POST_BLOBS ? [] : [...blobs];
+	return [...blobs];
+}
+
+/**
+ * A snapshot's blob ids spread over its parts, in even slices (each part binds its slice in the
+ * commit that stores it). Past MAX_POST_BLOBS per part, none are sent: the parts would not fit
+ * in a frame (a doc of very small photos), and binding again is a repair, not a need.
+ */
+function splitBlobs(blobs: readonly string[], parts: number): string[][] {
+	const size = Math.ceil(blobs.length / parts);
+	if (size > MAX_POST_BLOBS) return Array.from({ length: parts }, () => []);
+	return Array.from({ length: parts }, (_, i) => blobs.slice(i * size, (i + 1) * size));
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -9,12 +9,28 @@ import { toBase64Url } from '../../crypto';
 const docStatePurpose = (albumId: string, docId: string) =>
 	`tessera/v1/doc-state\0${albumId}\0${docId}`;
 
+/**
+ * Parts of snapshot sets are stored under their own key, not their doc's: compacting a doc deletes
+ * its stored envelopes up to a seq, and the parts of a set still waiting for the rest must stay.
+ */
+export const snapshotPartsKey = (docId: string) => `${docId}\0parts`;
+
+/** A stored envelope that is one part of a snapshot set. */
+function isSnapshotPart(item: StreamItem): boolean {
+	return item.type === 'envelope' && item.envelope.kind === 'snapshot' && !!item.envelope.part;
+}
+
 export interface LoadedAlbum {
 	record: AlbumRecord;
 	/** Membership entries in chain order, with the seq each was sequenced at. */
 	membership: { seq: number; entry: unknown }[];
 	/** Per doc: the compacted state and the envelopes after it, in seq order. */
 	docs: Map<string, { state: Uint8Array | null; covers: number; envelopes: EntryRecord[] }>;
+	/**
+	 * Stored parts of snapshot sets, every doc's, in seq order: also those at or below their doc's
+	 * compacted state, since a set still incomplete when its doc was compacted is not in that state.
+	 */
+	snapshotParts: EntryRecord[];
 	docCounters: Map<string, DocStateRecord['sinceSnapshot']>;
 }
 
@@ -66,6 +82,7 @@ export class LocalAlbum {
 			docCounters.set(row.docId, row.sinceSnapshot);
 		});
 		const membership: LoadedAlbum['membership'] = [];
+		const snapshotParts: EntryRecord[] = [];
 		// Created offline: the genesis stands in (at seq 0) until the relay sequences it.
 		if (record.pendingGenesis && record.lastSeq === 0) {
 			membership.push({ seq: 0, entry: record.pendingGenesis });
@@ -75,11 +92,15 @@ export class LocalAlbum {
 				membership.push({ seq: row.seq, entry: row.item.entry });
 				continue;
 			}
+			if (isSnapshotPart(row.item)) {
+				snapshotParts.push(row);
+				continue;
+			}
 			let doc = docs.get(row.docId);
 			if (!doc) docs.set(row.docId, (doc = { state: null, covers: 0, envelopes: [] }));
 			if (row.seq > doc.covers) doc.envelopes.push(row);
 		}
-		return { record, membership, docs, docCounters };
+		return { record, membership, docs, snapshotParts, docCounters };
 	}
 
 	/**
@@ -98,7 +119,12 @@ export class LocalAlbum {
 			const record = await this.db.albums.get(albumId);
 			if (record && record.lastSeq >= seq) return; // another tab stored it first
 			if (item) {
-				const docId = item.type === 'membership' ? '' : item.envelope.docId;
+				const docId =
+					item.type === 'membership'
+						? ''
+						: isSnapshotPart(item)
+							? snapshotPartsKey(item.envelope.docId)
+							: item.envelope.docId;
 				await this.db.entries.put({ albumId, seq, docId, item });
 			}
 			await this.db.albums.put({
@@ -142,13 +168,16 @@ export class LocalAlbum {
 
 	/**
 	 * Replaces a doc's stored updates up to `covers` with its compacted state (sealed by the device
-	 * key). Sealing happens before the transaction: IndexedDB would commit one that awaits WebCrypto.
+	 * key), and drops its stored snapshot parts up to there but those of `keepParts` (the seqs of a
+	 * set still waiting for parts: the state does not hold it). Sealing happens before the
+	 * transaction: IndexedDB would commit one that awaits WebCrypto.
 	 */
 	async compact(
 		docId: string,
 		state: Uint8Array,
 		covers: number,
-		sinceSnapshot: DocStateRecord['sinceSnapshot']
+		sinceSnapshot: DocStateRecord['sinceSnapshot'],
+		keepParts: readonly number[] = []
 	): Promise<void> {
 		const { albumId } = this;
 		const sealed = await sealForDevice(this.db, state, docStatePurpose(albumId, docId));
@@ -160,7 +189,27 @@ export class LocalAlbum {
 				.where('[albumId+docId+seq]')
 				.between([albumId, docId, 0], [albumId, docId, covers], true, true)
 				.delete();
+			const keep = new Set(keepParts);
+			await this.db.entries
+				.where('[albumId+docId+seq]')
+				.between(
+					[albumId, snapshotPartsKey(docId), 0],
+					[albumId, snapshotPartsKey(docId), covers],
+					true,
+					true
+				)
+				.filter((row) => !keep.has(row.seq))
+				.delete();
 		});
+	}
+
+	/** Drops the doc's stored snapshot parts below `before` (a newer set superseded them). */
+	async dropSnapshotParts(docId: string, before: number): Promise<void> {
+		const key = snapshotPartsKey(docId);
+		await this.db.entries
+			.where('[albumId+docId+seq]')
+			.between([this.albumId, key, 0], [this.albumId, key, before], true, false)
+			.delete();
 	}
 
 	/** Remembers per-doc snapshot counters without touching the compacted state. */
