@@ -11,6 +11,7 @@ import {
 } from '../../../src/lib/library/first-screen';
 import { openDeviceDatabase, type TesseraDB } from '../../../src/lib/local/db';
 import { forgetDeviceKey } from '../../../src/lib/local/vault';
+import { photo } from '../../integration/sync/photos';
 
 const opened: TesseraDB[] = [];
 
@@ -26,21 +27,13 @@ afterEach(() => {
 
 const MARKER = 'first-screen-marker-Ω';
 
+/** A PhotoRef as the library stores it: the sync tests' photo, added by someone at its time. */
 function ref(takenAt: number): PhotoRef {
-	const id = () => toBase64Url(randomBytes(16));
 	return {
-		id: id(),
-		fileKey: toBase64Url(randomBytes(32)),
-		blobs: { original: id(), thumb: id() },
-		mime: 'image/jpeg',
-		size: 1000,
-		width: 4,
-		height: 3,
-		takenAt,
-		filename: `${MARKER}-${takenAt}.jpg`,
+		...photo(takenAt, `${MARKER}-${takenAt}.jpg`),
 		addedBy: toBase64Url(randomBytes(32)),
 		addedAt: takenAt
-	} as PhotoRef;
+	};
 }
 
 describe('the first screen', () => {
