@@ -238,6 +238,24 @@ function parse(wire: unknown): Envelope {
 	return result.output;
 }
 
+/**
+ * Doc keys derived so far, per epoch key (the same bytes object for as long as a device holds that
+ * epoch's keys): opening 1,000 envelopes of one doc derived the same key 1,000 times, ~18 ms.
+ */
+const docKeys = new WeakMap<Uint8Array, Map<string, Uint8Array>>();
+
+/** deriveDocKey(epochKey, docId), derived once per epoch key and doc. */
+export async function docKeyFor(epochKey: Uint8Array, docId: string): Promise<Uint8Array> {
+	let keys = docKeys.get(epochKey);
+	if (!keys) docKeys.set(epochKey, (keys = new Map()));
+	let key = keys.get(docId);
+	if (!key) {
+		key = await deriveDocKey(epochKey, docId);
+		keys.set(docId, key);
+	}
+	return key;
+}
+
 async function open(
 	envelope: Envelope,
 	{ state, epochKeys }: Omit<OpenEnvelopeContext, 'sequencedAt'>,
@@ -266,7 +284,7 @@ async function open(
 			'This device has no key for the part of the album this update belongs to.'
 		);
 	}
-	const docKey = await deriveDocKey(epochKey, envelope.docId);
+	const docKey = await docKeyFor(epochKey, envelope.docId);
 	try {
 		const update = await decryptEnvelope(docKey, envelopeHeaderBytes(envelope), nonce, ct);
 		return { envelope, update };

@@ -1,7 +1,6 @@
 // One album on a device: opens it from the local database, follows its stream, applies verified items, sends local edits.
 
 import * as v from 'valibot';
-import { deriveDocKey } from '../../crypto';
 import {
 	AlbumModel,
 	AlbumUpdateRejected,
@@ -23,6 +22,7 @@ import {
 	type Role
 } from '../../protocol';
 import {
+	docKeyFor,
 	EnvelopeRejected,
 	type EnvelopeRejectedCode,
 	membershipHeadAt,
@@ -888,7 +888,7 @@ export class AlbumSync implements AlbumFollower {
 			epoch: state.epoch,
 			chainIndex: state.head.index,
 			update,
-			docKey: await deriveDocKey(epochKey, docId),
+			docKey: await docKeyFor(epochKey, docId),
 			signer: this.options.identity.sign
 		});
 	}
@@ -1146,7 +1146,7 @@ export class AlbumSync implements AlbumFollower {
 			chainIndex: head.head.index,
 			covers: this.lastSeq,
 			state,
-			docKey: await deriveDocKey(epochKey, docId),
+			docKey: await docKeyFor(epochKey, docId),
 			signer: this.options.identity.sign
 		});
 		return sealed ?? 'too-large';
@@ -1233,7 +1233,7 @@ export class AlbumSync implements AlbumFollower {
 			epoch: state.epoch,
 			chainIndex: state.head.index,
 			payload: encodePresence({ here, uploading: this.uploading }),
-			docKey: await deriveDocKey(epochKey, docId),
+			docKey: await docKeyFor(epochKey, docId),
 			signer: this.options.identity.sign
 		});
 		this.options.connection.send({ t: 'ephemeral', envelope });
