@@ -184,7 +184,10 @@ export class Library {
 			read += 1;
 		}
 		onProgress?.({ read, total: files.length, current: '' });
+		// The files arrived one by one (listeners heard of them in bursts); once the import
+		// resolves, everyone has seen its last photo, with its upload under way.
 		this.changed();
+		this.notifyNow();
 		return report;
 	}
 
@@ -327,12 +330,17 @@ export class Library {
 		this.stale = true;
 		if (this.notifyTimer !== null) return;
 		this.notifyTimer = setTimeout(
-			() => {
-				this.notifyTimer = null;
-				for (const listener of this.listeners) listener();
-			},
+			() => this.notifyNow(),
 			Math.max(CHANGE_DELAY_MS, 2 * this.reindexMs)
 		);
+	}
+
+	/** Tells listeners of the changes waiting to be told, now. */
+	private notifyNow(): void {
+		if (this.notifyTimer === null) return;
+		clearTimeout(this.notifyTimer);
+		this.notifyTimer = null;
+		for (const listener of this.listeners) listener();
 	}
 }
 

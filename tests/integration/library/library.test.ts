@@ -178,7 +178,12 @@ describe('Library', () => {
 	it('answers at once after a change, and tells listeners once per burst of changes', async () => {
 		const carol = await seedAccount(relay.dataDir, 'carol');
 		const { library } = await openLibrary('burst', carol);
+		let imported = 0;
+		const stopImportListener = library.subscribe(() => imported++);
 		await library.import([photoFile('day-4.jpg', 4), photoFile('day-5.jpg', 5)]);
+		// An import resolves once listeners have heard of its photos (the grid shows them then).
+		expect(imported).toBeGreaterThan(0);
+		stopImportListener();
 		const [newest, older] = library.photos().map((p) => p.ref.id) as [string, string];
 		let told = 0;
 		library.subscribe(() => told++);
