@@ -2,7 +2,9 @@
 
 import type { EncryptReply, EncryptWorkerPort } from './encrypt-messages';
 import { serveEncryption } from './encrypt-service';
-import { PipelinedFileSource } from './pipelined-source';
+import { PipelinedFileSource, type OpenBlobInput } from './pipelined-source';
+
+export type { OpenBlobInput };
 
 export interface EncryptionPoolOptions {
 	/** Makes one worker; a module Worker in browsers, the in-thread stand-in where there is none. */
@@ -11,20 +13,6 @@ export interface EncryptionPoolOptions {
 	workers?: number;
 	/** A worker with no open blob for this long is ended, freeing libsodium's memory (default 10 s). */
 	idleMs?: number;
-}
-
-export interface OpenBlobInput {
-	streamKey: Uint8Array;
-	streamHeader: Uint8Array;
-	/** The immutable queued plaintext (the worker reads it). */
-	plaintext: Blob;
-	chunkSize: number;
-	/** Chunks per segment: one request body, sealed into one buffer by the worker. */
-	segmentChunks: number;
-	/** Segments sealed ahead of the one being read. */
-	prefetch: number;
-	/** Segments sealed at once, before the first read (default: the first and `prefetch` more). */
-	eager?: number;
 }
 
 interface WorkerSlot {

@@ -41,6 +41,21 @@ function pending(): Pending {
 	return entry;
 }
 
+/** One file to encrypt in a worker and read as its ciphertext. */
+export interface OpenBlobInput {
+	streamKey: Uint8Array;
+	streamHeader: Uint8Array;
+	/** The immutable queued plaintext (the worker reads it). */
+	plaintext: Blob;
+	chunkSize: number;
+	/** Chunks per segment: one request body, sealed into one buffer by the worker. */
+	segmentChunks: number;
+	/** Segments sealed ahead of the one being read. */
+	prefetch: number;
+	/** Segments sealed at once, before the first read (default: the first and `prefetch` more). */
+	eager?: number;
+}
+
 /**
  * Serves ciphertext ranges exactly as EncryptedFileSource does (the worker runs a ChunkSealer over
  * the same plaintext, key and header), but the chunks come from a worker, asked for `prefetch`
@@ -72,18 +87,7 @@ export class PipelinedFileSource {
 	#closed = false;
 	#queue: Promise<unknown> = Promise.resolve();
 
-	constructor(input: {
-		channel: EncryptChannel;
-		stream: number;
-		streamKey: Uint8Array;
-		streamHeader: Uint8Array;
-		plaintext: Blob;
-		chunkSize: number;
-		segmentChunks: number;
-		prefetch: number;
-		/** Segments sealed at once, before the first read (default: the first and `prefetch` more). */
-		eager?: number;
-	}) {
+	constructor(input: OpenBlobInput & { channel: EncryptChannel; stream: number }) {
 		const { channel, stream, plaintext, chunkSize } = input;
 		this.#channel = channel;
 		this.#stream = stream;

@@ -1,10 +1,9 @@
 // AlbumSync folds the stored envelopes it verified on open into the device-sealed doc state, and still refuses whatever was written into the database without the device key.
 
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { deriveDocKey, toBase64Url } from '../../../../src/lib/crypto';
-import { openDeviceDatabase, type TesseraDB } from '../../../../src/lib/local/db';
+import type { TesseraDB } from '../../../../src/lib/local/db';
 import type { Envelope, MembershipEntry } from '../../../../src/lib/protocol';
 import {
 	MembershipChain,
@@ -16,22 +15,11 @@ import { sealEnvelope } from '../../../../src/lib/sync/envelope';
 import {
 	AlbumSync,
 	LocalAlbum,
-	RelayConnection,
 	type Clock,
 	type RejectedItem
 } from '../../../../src/lib/sync/engine';
 import { caught, identityFrom, seededRandom } from '../helpers';
-
-const opened: TesseraDB[] = [];
-afterEach(() => {
-	for (const db of opened.splice(0)) db.close();
-});
-
-function freshDb(): TesseraDB {
-	const db = openDeviceDatabase('tessera-unit', { indexedDB: new IDBFactory(), IDBKeyRange });
-	opened.push(db);
-	return db;
-}
+import { freshDb, offline, rename as renameUpdate } from './helpers';
 
 /** Timers run only when the test says so. */
 class ManualClock implements Clock {
@@ -53,16 +41,6 @@ class ManualClock implements Clock {
 		for (const fn of due) fn();
 	}
 }
-
-/** A connection that never connects: everything comes from the database or from the test. */
-const offline = () =>
-	new RelayConnection({
-		url: 'ws://unused/ws',
-		token: () => 'unused',
-		createSocket: () => {
-			throw new Error('offline');
-		}
-	});
 
 /** Updates of the album doc made one after another on one device (so the last name wins). */
 function renames(count: number): Uint8Array[] {
@@ -283,7 +261,7 @@ describe('envelopes stored while waiting for their key', () => {
 				docId: 'album',
 				kind: 'update',
 				...at,
-				update: nameUpdate(name),
+				update: renameUpdate(name),
 				docKey: await deriveDocKey(key, 'album'),
 				signer: owner.sign
 			});
@@ -334,12 +312,6 @@ describe('envelopes stored while waiting for their key', () => {
 		expect(album.error).toBeNull();
 	});
 });
-
-function nameUpdate(name: string): Uint8Array {
-	const doc = new Y.Doc();
-	doc.getMap('meta').set('name', name);
-	return Y.encodeStateAsUpdateV2(doc);
-}
 
 function frame(albumId: string, seq: number, item: MembershipEntry | Envelope) {
 	return {

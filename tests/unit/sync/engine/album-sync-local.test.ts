@@ -1,48 +1,19 @@
 // AlbumSync opening from the device database: re-verifies what it stored, refuses a rolled-back chain, keeps doc states sealed.
 
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { deriveDocKey, toBase64Url } from '../../../../src/lib/crypto';
 import { MAX_ENVELOPE_CIPHERTEXT_BYTES } from '../../../../src/lib/protocol';
-import { openDeviceDatabase, type TesseraDB } from '../../../../src/lib/local/db';
 import { MembershipChain, hashMembershipEntry, memberKeysOf } from '../../../../src/lib/sync';
 import { sealEnvelope } from '../../../../src/lib/sync/envelope';
 import {
 	AlbumSync,
 	LocalAlbum,
 	Outbox,
-	RelayConnection,
 	type AlbumSyncError
 } from '../../../../src/lib/sync/engine';
 import { identityFrom, seededRandom } from '../helpers';
-
-const opened: TesseraDB[] = [];
-afterEach(() => {
-	for (const db of opened.splice(0)) db.close();
-});
-
-function freshDb(): TesseraDB {
-	const db = openDeviceDatabase('tessera-unit', { indexedDB: new IDBFactory(), IDBKeyRange });
-	opened.push(db);
-	return db;
-}
-
-/** A connection that never connects: everything must come from the database. */
-const offline = () =>
-	new RelayConnection({
-		url: 'ws://unused/ws',
-		token: () => 'unused',
-		createSocket: () => {
-			throw new Error('offline');
-		}
-	});
-
-function rename(name: string): Uint8Array {
-	const doc = new Y.Doc();
-	doc.getMap('meta').set('name', name);
-	return Y.encodeStateAsUpdateV2(doc);
-}
+import { freshDb, offline, rename } from './helpers';
 
 async function storedAlbum() {
 	const random = seededRandom(42);

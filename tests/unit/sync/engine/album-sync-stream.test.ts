@@ -1,10 +1,7 @@
 // AlbumSync on the stream: every envelope it refuses is reported with its seq and code, and a refused membership entry keeps its cause.
 
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
+import { describe, expect, it } from 'vitest';
 import { deriveDocKey, fromBase64Url, toBase64Url } from '../../../../src/lib/crypto';
-import { openDeviceDatabase, type TesseraDB } from '../../../../src/lib/local/db';
 import type { Envelope, MembershipEntry } from '../../../../src/lib/protocol';
 import {
 	MembershipChain,
@@ -13,34 +10,9 @@ import {
 	type AlbumIdentity
 } from '../../../../src/lib/sync';
 import { sealEnvelope } from '../../../../src/lib/sync/envelope';
-import {
-	AlbumSync,
-	RelayConnection,
-	type AlbumSyncError,
-	type RejectedItem
-} from '../../../../src/lib/sync/engine';
+import { AlbumSync, type AlbumSyncError, type RejectedItem } from '../../../../src/lib/sync/engine';
 import { identityFrom, seededRandom } from '../helpers';
-
-const opened: TesseraDB[] = [];
-afterEach(() => {
-	for (const db of opened.splice(0)) db.close();
-});
-
-/** A connection that never connects: the test plays the relay by handing frames to the album. */
-const offline = () =>
-	new RelayConnection({
-		url: 'ws://unused/ws',
-		token: () => 'unused',
-		createSocket: () => {
-			throw new Error('offline');
-		}
-	});
-
-function rename(name: string): Uint8Array {
-	const doc = new Y.Doc();
-	doc.getMap('meta').set('name', name);
-	return Y.encodeStateAsUpdateV2(doc);
-}
+import { freshDb, offline, rename } from './helpers';
 
 function flipByte(base64: string, at: number): string {
 	const bytes = fromBase64Url(base64);
@@ -66,8 +38,7 @@ async function sealRename(
 
 /** A device with an empty database following `albumId`, recording what its album reports. */
 async function device(albumId: string, identity: AlbumIdentity) {
-	const db = openDeviceDatabase('tessera-unit', { indexedDB: new IDBFactory(), IDBKeyRange });
-	opened.push(db);
+	const db = freshDb();
 	const rejected: RejectedItem[] = [];
 	const errors: AlbumSyncError[] = [];
 	const album = await AlbumSync.open(
