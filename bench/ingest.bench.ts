@@ -25,7 +25,8 @@ const MiB = 1024 * 1024;
 /** 200 MB in four files, each uploaded as the app would: one tus upload per encrypted file. */
 const FILES = 4;
 const FILE_BYTES = 50 * MiB;
-const RUNS = 5;
+/** The disk's speed swings from run to run on a shared machine: enough runs for a steady median. */
+const RUNS = 9;
 const BASELINE = 'fs write + fsync';
 
 /** The floor: the same files written straight to disk, each fsynced, no HTTP and no relay. */
@@ -67,6 +68,14 @@ export default defineBenchmark('ingest', async (): Promise<Figure[]> => {
 		await fsp.mkdir(path.join(dataDir, 'blobs', '.tmp'), { recursive: true });
 	};
 
+	/** The relay's CPU milliseconds (all its threads) per round of uploads, printed beside the figures. */
+	const relayCpu = { bare: [] as number[], tusJs: [] as number[] };
+	const counted = (upload: () => Promise<void>, into: number[]) => async () => {
+		const before = relay.cpuMs();
+		await upload();
+		into.push(relay.cpuMs() - before);
+	};
+
 	/** The relay's own cost: a bare tus client sends each file as one POST and one PATCH. */
 	const uploadBare = async () => {
 		for (const data of files) {
@@ -97,9 +106,18 @@ export default defineBenchmark('ingest', async (): Promise<Figure[]> => {
 	try {
 		// A relay in production has long been warm: one more round for its JIT before measuring.
 		await uploadBare();
-		const bare = await measureInterleaved(baseline, uploadBare, RUNS);
-		const tusJs = await measureInterleaved(baseline, uploadWithTusJs, RUNS);
+		const bare = await measureInterleaved(baseline, counted(uploadBare, relayCpu.bare), RUNS);
+		const tusJs = await measureInterleaved(
+			baseline,
+			counted(uploadWithTusJs, relayCpu.tusJs),
+			RUNS
+		);
 		const rate = (samples: number[]) => megabytesPerSecond(total, median(samples));
+		console.log(
+			`ingest: relay CPU per ${(total / 1e6).toFixed(0)} MB (all its threads, median of ${RUNS + 1}): ` +
+				`bare tus ${median(relayCpu.bare).toFixed(0)} ms, ` +
+				`tus-js-client ${median(relayCpu.tusJs).toFixed(0)} ms`
+		);
 		return [
 			figure({
 				name: 'ingest.tus.200MB',

@@ -251,9 +251,14 @@ const benchmark = defineBenchmark('upload', async (): Promise<Figure[]> => {
 	const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
 	try {
 		// One warm-up of each, then interleaved runs so drift on a shared machine hits all alike.
+		// Each run starts one variant later than the one before: a variant that always ran right
+		// after another (after 'disk', whose fsyncs leave the disk idle, say) would be flattered.
 		for (const variant of variants) await variant.run();
 		for (let run = 0; run < RUNS; run++) {
-			for (const variant of variants) samples.get(variant.name)!.push(await timed(variant.run));
+			for (let i = 0; i < variants.length; i++) {
+				const variant = variants[(i + run) % variants.length]!;
+				samples.get(variant.name)!.push(await timed(variant.run));
+			}
 		}
 	} finally {
 		pool.terminate();

@@ -72,6 +72,8 @@ export async function startChildServer(
 		};
 		child.once('exit', (code) => fail(`exited with ${code} before printing its URL`));
 		createInterface({ input: child.stdout! }).on('line', (line) => {
+			// BENCH_CHILD_STDOUT=1 shows its stdout too (the relay's log, --trace-gc output).
+			if (process.env.BENCH_CHILD_STDOUT) process.stderr.write(`${line}\n`);
 			const found = settled ? null : urlOf(line);
 			if (found === null) return;
 			settled = true;

@@ -45,9 +45,10 @@ export interface BlobStore {
 	put(id: string, source: BlobSource, options?: { maxBytes?: number }): Promise<{ size: number }>;
 	/**
 	 * Takes a finished file (a completed upload) as the blob `id`: afterwards `file` is gone and
-	 * the blob is durably in the store. Replaces any earlier blob of that id.
+	 * the blob is durably in the store. Replaces any earlier blob of that id. `synced`: the caller
+	 * fsynced the file after its last write, so only the move is left to make durable.
 	 */
-	adopt(id: string, file: string): Promise<{ size: number }>;
+	adopt(id: string, file: string, options?: { synced?: boolean }): Promise<{ size: number }>;
 	/** Opens the blob (or one range of it), or null when there is none. */
 	get(id: string, range?: ByteRange): Promise<BlobRead | null>;
 	stat(id: string): Promise<{ size: number } | null>;
@@ -122,10 +123,14 @@ export class FolderBlobStore implements BlobStore {
 	 * before its name moves, and both directories after, so a crash leaves the blob either in the
 	 * store whole or still at `file`.
 	 */
-	async adopt(id: string, file: string): Promise<{ size: number }> {
+	async adopt(
+		id: string,
+		file: string,
+		options: { synced?: boolean } = {}
+	): Promise<{ size: number }> {
 		const target = this.pathOf(id);
 		const source = path.resolve(file);
-		const size = await syncFile(source);
+		const size = options.synced ? (await fsp.stat(source)).size : await syncFile(source);
 		const shard = path.dirname(target);
 		if ((await fsp.mkdir(shard, { recursive: true })) !== undefined) await syncDir(this.dir);
 		try {
@@ -137,8 +142,8 @@ export class FolderBlobStore implements BlobStore {
 			await syncDir(path.dirname(source));
 			return copied;
 		}
-		await syncDir(shard);
-		await syncDir(path.dirname(source));
+		// Both entries of the rename, flushed side by side.
+		await Promise.all([syncDir(shard), syncDir(path.dirname(source))]);
 		return { size };
 	}
 

@@ -68,22 +68,20 @@ export class DurableFileStore extends FileStore {
 		return path.join(this.directory, uploadId);
 	}
 
-	/** Creates the empty file, then makes it and its name durable before tus answers 201. */
-	override async create(upload: Upload): Promise<Upload> {
-		const created = await super.create(upload);
-		await syncPath(this.fileOf(upload.id));
-		await syncPath(this.directory);
-		return created;
-	}
-
 	/**
 	 * Appends the PATCH body at `offset` through a FileAppender (big writes, flushed to disk as they
 	 * go) rather than FileStore's write per socket read, and returns only once every byte is on
 	 * disk. Bytes received before the client went away are kept: the upload resumes after them.
+	 *
+	 * The empty file tus created is not synced on its own: until a PATCH is answered, a crash that
+	 * loses it loses nothing a client was told was stored (the upload is dropped at start and the
+	 * client, told 404, starts again). So a PATCH from offset 0 also flushes the folder's entry for
+	 * the file, while the body arrives, and answers only once both are on disk.
 	 */
 	override async write(readable: Readable, uploadId: string, offset: number): Promise<number> {
 		const handle = await fsp.open(this.fileOf(uploadId), 'r+');
 		const appender = new FileAppender(handle, offset);
+		const named = offset === 0 ? settled(syncPath(this.directory)) : null;
 		let failed = false;
 		try {
 			try {
@@ -92,6 +90,7 @@ export class DurableFileStore extends FileStore {
 				failed = true;
 			}
 			await appender.finish();
+			if ((await named) === false) failed = true;
 		} catch {
 			failed = true;
 		} finally {
@@ -193,6 +192,14 @@ async function writeAll(
 		);
 		done += written.bytesWritten;
 	}
+}
+
+/** Whether `promise` fulfilled, once it settled (so a failure waits for the rest of a PATCH). */
+function settled(promise: Promise<unknown>): Promise<boolean> {
+	return promise.then(
+		() => true,
+		() => false
+	);
 }
 
 async function syncPath(file: string): Promise<void> {

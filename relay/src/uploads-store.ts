@@ -2,6 +2,7 @@
 
 import type { AccountStore } from './account-store';
 import type { RelayDatabase } from './db';
+import { WalSync } from './wal-sync';
 
 /** One upload in flight: who started it, the blob it becomes, and the length it declared. */
 export interface UploadRecord {
@@ -46,11 +47,36 @@ interface UploadRow {
 	expires_at: number;
 }
 
+/**
+ * The two writes every upload makes, its reservation and its finish, commit without a sync of
+ * their own and are made durable by a group commit of the WAL (see WalSync): a caller awaits
+ * durable() before it answers. Other writes (releases after a refusal, expiry or cancellation)
+ * commit with `synchronous = FULL`.
+ */
 export class UploadRecords {
+	private readonly wal: WalSync;
+
 	constructor(
 		private readonly db: RelayDatabase,
 		private readonly accounts: AccountStore
-	) {}
+	) {
+		this.wal = new WalSync(db);
+	}
+
+	/** Resolves once every reservation and finish recorded so far is on disk. */
+	durable(): Promise<void> {
+		return this.wal.durable();
+	}
+
+	/** WAL flushes durable() ran so far (fewer than reservations and finishes under load). */
+	get walFlushes(): number {
+		return this.wal.flushes;
+	}
+
+	/** Lets go of the WAL descriptor durable() holds. */
+	close(): Promise<void> {
+		return this.wal.close();
+	}
 
 	find(uploadId: string): UploadRecord | undefined {
 		const row = this.db.prepare('SELECT * FROM uploads WHERE upload_id = ?').get(uploadId) as
@@ -100,9 +126,14 @@ export class UploadRecords {
 
 	/**
 	 * Checks and reserves in one write transaction, so two uploads of the same blob id, or two
-	 * uploads that each fit the quota only alone, cannot both get through.
+	 * uploads that each fit the quota only alone, cannot both get through. Durable once durable()
+	 * resolves.
 	 */
 	reserve(upload: UploadRecord): Reservation {
+		return this.wal.commitUnsynced(() => this.reserveNow(upload));
+	}
+
+	private reserveNow(upload: UploadRecord): Reservation {
 		return this.db
 			.transaction((): Reservation => {
 				const blob = this.db
@@ -154,9 +185,14 @@ export class UploadRecords {
 	/**
 	 * The upload's bytes are now the blob: record the blob with its owner, add its size to the
 	 * owner's usage and drop the upload, all or nothing. False when the upload is no longer there
-	 * (it expired, was terminated, or its account was deleted meanwhile).
+	 * (it expired, was terminated, or its account was deleted meanwhile). Durable once durable()
+	 * resolves.
 	 */
 	recordFinished(upload: UploadRecord, now: number): boolean {
+		return this.wal.commitUnsynced(() => this.recordFinishedNow(upload, now));
+	}
+
+	private recordFinishedNow(upload: UploadRecord, now: number): boolean {
 		return this.db
 			.transaction(() => {
 				if (!this.release(upload.id)) return false;

@@ -89,7 +89,8 @@ export class UploadService {
 				return id;
 			},
 			onUploadFinish: async (_req, upload) => {
-				await this.finish(upload.id);
+				// The store's write fsynced the file before tus calls this.
+				await this.finish(upload.id, { synced: true });
 				return {};
 			},
 			onResponseError: (_req, error) => {
@@ -171,6 +172,7 @@ export class UploadService {
 	async close(): Promise<void> {
 		clearInterval(this.sweepTimer);
 		await Promise.allSettled([...this.finishing.values(), this.sweeping]);
+		await this.records.close();
 	}
 
 	private async sweepOnce(): Promise<number> {
@@ -215,6 +217,8 @@ export class UploadService {
 		const request = new Request(url, init as RequestInit);
 		if (reservedId !== undefined) this.creating.set(request, reservedId);
 		const response = await this.tus.handleWeb(request);
+		// The reservation commits without a sync of its own (see UploadRecords): 201 waits for it.
+		if (reservedId !== undefined && response.status === 201) await this.records.durable();
 		const headers: string[] = [];
 		response.headers.forEach((value, name) => {
 			if (!name.startsWith('access-control-')) headers.push(name, value);
@@ -229,10 +233,11 @@ export class UploadService {
 		await fsp.rm(this.store.fileOf(uploadId), { force: true });
 	}
 
-	private finish(uploadId: string): Promise<void> {
+	/** `synced`: the upload's file was fsynced since its last write (see FolderBlobStore.adopt). */
+	private finish(uploadId: string, options: { synced?: boolean } = {}): Promise<void> {
 		let finishing = this.finishing.get(uploadId);
 		if (!finishing) {
-			finishing = this.finishOnce(uploadId).finally(() => this.finishing.delete(uploadId));
+			finishing = this.finishOnce(uploadId, options).finally(() => this.finishing.delete(uploadId));
 			this.finishing.set(uploadId, finishing);
 		}
 		return finishing;
@@ -243,7 +248,7 @@ export class UploadService {
 	 * its owner's usage and the end of the upload in one transaction. Only then does tus answer
 	 * 204, so a client told "done" finds its blob after any crash.
 	 */
-	private async finishOnce(uploadId: string): Promise<void> {
+	private async finishOnce(uploadId: string, options: { synced?: boolean }): Promise<void> {
 		const upload = this.records.find(uploadId);
 		if (!upload && this.finished.has(uploadId)) return;
 		if (!upload) throw tusError(410, 'This upload expired or was cancelled before it finished.');
@@ -252,12 +257,13 @@ export class UploadService {
 		if (size !== upload.size) {
 			throw tusError(500, `The upload holds ${size} bytes, not the ${upload.size} declared.`);
 		}
-		await this.options.blobs.adopt(upload.blobId, file);
+		await this.options.blobs.adopt(upload.blobId, file, options);
 		if (!this.records.recordFinished(upload, this.now())) {
 			// Expired or its account deleted while the bytes moved: the blob has no owner to count.
 			await this.options.blobs.delete(upload.blobId);
 			throw tusError(410, 'This upload expired or was cancelled before it finished.');
 		}
+		await this.records.durable();
 		this.rememberFinished(uploadId);
 		this.log.info({ uploadId, size }, 'upload finished');
 	}
@@ -291,6 +297,7 @@ export class UploadService {
 			if (size !== null) continue;
 			const blob = await this.options.blobs.stat(upload.blobId);
 			if (blob?.size === upload.size && this.records.recordFinished(upload, this.now())) {
+				await this.records.durable();
 				this.log.info({ uploadId: upload.id }, 'recorded an upload finished before a crash');
 			} else {
 				this.records.release(upload.id);

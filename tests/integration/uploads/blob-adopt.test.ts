@@ -117,3 +117,34 @@ describe('the periodic sweep', () => {
 		}
 	});
 });
+
+describe('upload records', () => {
+	it('make a burst of reservations durable with a few shared WAL flushes, leaving other writes at synchronous = FULL', async () => {
+		const dataDir = path.join(root, 'burst');
+		const account = await seedAccount(dataDir, 'burst');
+		const db: RelayDatabase = openDatabase(dataDir);
+		const uploads = await UploadService.open({
+			dir: path.join(dataDir, 'uploads'),
+			db,
+			accounts: new AccountStore(db),
+			blobs: store,
+			maxUploadBytes: 1000,
+			logger: createLogger('silent')
+		});
+		try {
+			const reservations = Array.from({ length: 20 }, () =>
+				uploads.reserve(account.accountId, newBlobId(), 10)
+			);
+			expect(reservations.every((reservation) => reservation.ok)).toBe(true);
+			expect(db.pragma('synchronous', { simple: true })).toBe(2);
+			expect(uploads.records.walFlushes).toBe(0);
+			await Promise.all(reservations.map(() => uploads.records.durable()));
+			expect(uploads.records.walFlushes).toBe(1);
+			await uploads.records.durable();
+			expect(uploads.records.walFlushes).toBe(1);
+		} finally {
+			await uploads.close();
+			db.close();
+		}
+	});
+});
