@@ -7,7 +7,7 @@ import {
 	activityDocId,
 	type AlbumUpdateRejectedCode
 } from '../../albums';
-import type { TesseraDB } from '../../local/db';
+import type { EntryRecord, TesseraDB } from '../../local/db';
 import {
 	MAX_POST_BLOBS,
 	MembershipEntrySchema,
@@ -483,7 +483,7 @@ export class AlbumSync implements AlbumFollower {
 			for (const row of doc.envelopes) {
 				if (row.item.type !== 'envelope') continue;
 				const envelope = row.item.envelope;
-				verifiedBytes += (envelope.ct.length * 3) / 4; // base64url
+				verifiedBytes += storedUpdateBytes(row);
 				const opened = await this.openAt(envelope, row.seq);
 				if (opened instanceof Uint8Array) {
 					applied = this.applyQuietly(model, docId, opened) || applied;
@@ -519,6 +519,14 @@ export class AlbumSync implements AlbumFollower {
 			if (verdict.kind === 'complete' && this.applyQuietly(model, envelope.docId, verdict.state)) {
 				completed.add(envelope.docId);
 				this.snapshotEpochs.set(envelope.docId, envelope.epoch);
+				// The doc's snapshot on the relay is this set now, as when one completes on the
+				// stream: its counters start again from the updates stored after it.
+				const after = (loaded.docs.get(envelope.docId)?.envelopes ?? []).filter(
+					(stored) => stored.seq > row.seq
+				);
+				const counter = this.counter(envelope.docId);
+				counter.updates = after.length;
+				counter.bytes = after.reduce((sum, stored) => sum + storedUpdateBytes(stored), 0);
 			}
 		}
 		this.held.sort((a, b) => a.seq - b.seq);
@@ -1363,6 +1371,11 @@ export class AlbumSync implements AlbumFollower {
 			.then(() => (this.failure ? undefined : task()))
 			.catch((error: unknown) => this.fail('storage', error));
 	}
+}
+
+/** About the update bytes a stored envelope carries (its ciphertext is base64url). */
+function storedUpdateBytes(row: EntryRecord): number {
+	return row.item.type === 'envelope' ? Math.floor((row.item.envelope.ct.length * 3) / 4) : 0;
 }
 
 /** The optional `blobs` field of a post: left out when there are none. */

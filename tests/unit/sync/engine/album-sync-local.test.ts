@@ -6,12 +6,14 @@ import { deriveDocKey, toBase64Url } from '../../../../src/lib/crypto';
 import { MAX_ENVELOPE_CIPHERTEXT_BYTES } from '../../../../src/lib/protocol';
 import { MembershipChain, hashMembershipEntry, memberKeysOf } from '../../../../src/lib/sync';
 import { sealEnvelope } from '../../../../src/lib/sync/envelope';
+import { sealSnapshot } from '../../../../src/lib/sync/snapshot-parts';
 import {
 	AlbumSync,
 	LocalAlbum,
 	Outbox,
 	type AlbumSyncError
 } from '../../../../src/lib/sync/engine';
+import { snapshotPartsKey } from '../../../../src/lib/sync/engine/local-album';
 import { identityFrom, seededRandom } from '../helpers';
 import { freshDb, offline, rename } from './helpers';
 
@@ -60,7 +62,7 @@ async function storedAlbum() {
 		epoch: 0,
 		updatedAt: 0
 	});
-	return { db, albumId, owner, viewer, chain };
+	return { db, albumId, owner, viewer, chain, epochKey };
 }
 
 describe('AlbumSync from the device database', () => {
@@ -137,5 +139,60 @@ describe('AlbumSync from the device database', () => {
 		const album = await AlbumSync.open({ db, albumId, identity: owner, connection: offline() });
 		expect(album.error).toBeNull();
 		expect(album.model!.meta().name).toBe('Big trip');
+	});
+
+	it('counts updates toward the next snapshot from a set it finds complete, not from before it', async () => {
+		const { db, albumId, owner, epochKey } = await storedAlbum();
+		const docKey = await deriveDocKey(epochKey, 'album');
+		const state = rename('Trip');
+		// Compacted long ago, 40 updates after the relay's last snapshot of the doc.
+		await new LocalAlbum(db, albumId).compact('album', state, 4, { updates: 40, bytes: 90_000 });
+		// Then a snapshot set arrived in full, and one more update, before the app stopped.
+		const parts = await sealSnapshot({
+			albumId,
+			docId: 'album',
+			epoch: 0,
+			chainIndex: 1,
+			covers: 4,
+			state,
+			partBytes: Math.ceil(state.length / 3),
+			docKey,
+			signer: owner.sign
+		});
+		expect(parts!.length).toBe(3);
+		// A rename made after the snapshot's state, so it wins whichever client id each got.
+		const renamed = new Y.Doc();
+		Y.applyUpdateV2(renamed, state);
+		renamed.getMap('meta').set('name', 'Trip 2');
+		const later = await sealEnvelope({
+			albumId,
+			docId: 'album',
+			kind: 'update',
+			epoch: 0,
+			chainIndex: 1,
+			update: Y.encodeStateAsUpdateV2(renamed, Y.encodeStateVectorFromUpdateV2(state)),
+			docKey,
+			signer: owner.sign
+		});
+		await db.entries.bulkPut([
+			...parts!.map((envelope, i) => ({
+				albumId,
+				seq: 5 + i,
+				docId: snapshotPartsKey('album'),
+				item: { type: 'envelope' as const, envelope }
+			})),
+			{ albumId, seq: 8, docId: 'album', item: { type: 'envelope', envelope: later } }
+		]);
+		await db.albums.update(albumId, { lastSeq: 8 });
+
+		const album = await AlbumSync.open({ db, albumId, identity: owner, connection: offline() });
+		await album.settled();
+		expect(album.error).toBeNull();
+		expect(album.model!.meta().name).toBe('Trip 2');
+		const saved = await db.docState.get([albumId, 'album']);
+		expect(saved!.covers).toBe(8);
+		expect(saved!.sinceSnapshot.updates).toBe(1);
+		expect(saved!.sinceSnapshot.bytes).toBeGreaterThan(0);
+		expect(saved!.sinceSnapshot.bytes).toBeLessThan(1_000);
 	});
 });
