@@ -81,21 +81,30 @@ describe('FolderBlobStore.adopt', () => {
 	});
 });
 
+/** The relay's upload service on `dataDir`'s database, beside the shared blob store. */
+async function openUploads(
+	dataDir: string,
+	now?: () => number
+): Promise<{ db: RelayDatabase; uploads: UploadService }> {
+	const db = openDatabase(dataDir);
+	const uploads = await UploadService.open({
+		dir: path.join(dataDir, 'uploads'),
+		db,
+		accounts: new AccountStore(db),
+		blobs: store,
+		maxUploadBytes: 1000,
+		logger: createLogger('silent'),
+		...(now ? { now } : {})
+	});
+	return { db, uploads };
+}
+
 describe('the periodic sweep', () => {
 	it('drops uploads whose 24 hours are up, and only those', async () => {
 		const dataDir = path.join(root, 'data');
 		const account = await seedAccount(dataDir, 'sweeper');
-		const db: RelayDatabase = openDatabase(dataDir);
 		let now = Date.now();
-		const uploads = await UploadService.open({
-			dir: path.join(dataDir, 'uploads'),
-			db,
-			accounts: new AccountStore(db),
-			blobs: store,
-			maxUploadBytes: 1000,
-			logger: createLogger('silent'),
-			now: () => now
-		});
+		const { db, uploads } = await openUploads(dataDir, () => now);
 		try {
 			const old = uploads.reserve(account.accountId, newBlobId(), 10);
 			now += UPLOAD_EXPIRY_MS / 2;
@@ -122,15 +131,7 @@ describe('upload records', () => {
 	it('make a burst of reservations durable with a few shared WAL flushes, leaving other writes at synchronous = FULL', async () => {
 		const dataDir = path.join(root, 'burst');
 		const account = await seedAccount(dataDir, 'burst');
-		const db: RelayDatabase = openDatabase(dataDir);
-		const uploads = await UploadService.open({
-			dir: path.join(dataDir, 'uploads'),
-			db,
-			accounts: new AccountStore(db),
-			blobs: store,
-			maxUploadBytes: 1000,
-			logger: createLogger('silent')
-		});
+		const { db, uploads } = await openUploads(dataDir);
 		try {
 			const reservations = Array.from({ length: 20 }, () =>
 				uploads.reserve(account.accountId, newBlobId(), 10)
