@@ -48,10 +48,10 @@ interface UploadRow {
 }
 
 /**
- * The two writes every upload makes, its reservation and its finish, commit without a sync of
- * their own and are made durable by a group commit of the WAL (see WalSync): a caller awaits
- * durable() before it answers. Other writes (releases after a refusal, expiry or cancellation)
- * commit with `synchronous = FULL`.
+ * The two writes every upload makes, its reservation and its finish, and the deletion of a blob
+ * commit without a sync of their own and are made durable by a group commit of the WAL (see
+ * WalSync): a caller awaits durable() before it answers. Other writes (releases after a refusal,
+ * expiry or cancellation) commit with `synchronous = FULL`.
  */
 export class UploadRecords {
 	private readonly wal: WalSync;
@@ -192,6 +192,40 @@ export class UploadRecords {
 		return this.wal.commitUnsynced(() => this.recordFinishedNow(upload, now));
 	}
 
+	/**
+	 * The owner's blob is no longer wanted (its photo was deleted for good): drop its row, its
+	 * bindings and its size from the owner's usage, all or nothing, unless an album other than
+	 * `boundTo` (the library it left) binds it. Copies of a photo in other albums share its blobs,
+	 * and the relay cannot see which copies still exist, so a blob any other album ever bound is
+	 * kept. Durable once durable() resolves; the caller then deletes the file.
+	 */
+	deleteBlob(ownerAccountId: string, blobId: string, boundTo: string | null): BlobDeletion {
+		return this.wal.commitUnsynced(() => this.deleteBlobNow(ownerAccountId, blobId, boundTo));
+	}
+
+	private deleteBlobNow(
+		ownerAccountId: string,
+		blobId: string,
+		boundTo: string | null
+	): BlobDeletion {
+		return this.db
+			.transaction((): BlobDeletion => {
+				const blob = this.db
+					.prepare('SELECT size FROM blobs WHERE blob_id = ? AND owner_account_id = ?')
+					.get(blobId, ownerAccountId) as { size: number } | undefined;
+				if (!blob) return { result: 'not-found' };
+				const elsewhere = this.db
+					.prepare('SELECT 1 FROM album_blobs WHERE blob_id = ? AND album_id IS NOT ? LIMIT 1')
+					.get(blobId, boundTo);
+				if (elsewhere) return { result: 'in-use' };
+				this.db.prepare('DELETE FROM album_blobs WHERE blob_id = ?').run(blobId);
+				this.db.prepare('DELETE FROM blobs WHERE blob_id = ?').run(blobId);
+				this.accounts.addUsage(ownerAccountId, -blob.size);
+				return { result: 'deleted', size: blob.size };
+			})
+			.immediate();
+	}
+
 	private recordFinishedNow(upload: UploadRecord, now: number): boolean {
 		return this.db
 			.transaction(() => {
@@ -207,6 +241,14 @@ export class UploadRecords {
 			.immediate();
 	}
 }
+
+/** What deleteBlob did. */
+export type BlobDeletion =
+	| { result: 'deleted'; size: number }
+	/** Bound to an album other than the one named: kept, bindings and all. */
+	| { result: 'in-use' }
+	/** No such blob, or another account's: the same answer for both. */
+	| { result: 'not-found' };
 
 function toRecord(row: UploadRow): UploadRecord {
 	return {

@@ -1,12 +1,12 @@
-// GET|HEAD /api/blobs/:id: encrypted blobs, whole or by Range, always as opaque octets, to their uploader and the members of albums they are bound to.
+// GET|HEAD /api/blobs/:id: encrypted blobs, whole or by Range, always as opaque octets, to their uploader and the members of albums they are bound to; DELETE by their uploader.
 
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { ApiErrorCode, isBlobId } from '../../../src/lib/protocol';
+import { ApiErrorCode, isAlbumId, isBlobId } from '../../../src/lib/protocol';
 import type { ByteRange } from '../blobs';
 import { sendApiError } from '../responses';
 import { authenticate } from './auth';
-import type { ApiRoute } from './route';
+import type { ApiRequest, ApiRoute } from './route';
 
 const PREFIX = '/api/blobs/';
 
@@ -20,7 +20,7 @@ const PREFIX = '/api/blobs/';
  * served to them (I3), but for those they uploaded or another album of theirs holds too.
  */
 export const blobRoute: ApiRoute = {
-	methods: ['GET', 'HEAD'],
+	methods: ['GET', 'HEAD', 'DELETE'],
 	match: (rawPath) => (rawPath.startsWith(PREFIX) ? { rawId: rawPath.slice(PREFIX.length) } : null),
 	async handle(request) {
 		const { req, res, params, ctx } = request;
@@ -46,6 +46,7 @@ export const blobRoute: ApiRoute = {
 				'The blob id is not valid: it must be base64url of 16 to 32 bytes.'
 			);
 		}
+		if (req.method === 'DELETE') return deleteBlob(request, account.id, id);
 		const reader = { accountId: account.id, signPk: account.publicKeys.signPk };
 		if (!ctx.albums.store.blobReadable(id, reader)) return notFound(res);
 		const stat = await ctx.blobs.stat(id);
@@ -110,4 +111,39 @@ export function parseRange(
 	if (end < start) return null;
 	if (start >= size) return 'unsatisfiable';
 	return { start, end: Math.min(end, size - 1) };
+}
+
+/**
+ * DELETE /api/blobs/:id[?album=<albumId>]: the uploader frees a blob whose photo it deleted for
+ * good, naming the album the photo left (its library). 204 once the blob is gone (its size off the
+ * uploader's usage); 409 blob-in-use when another album binds it (a copy of the photo may live
+ * there), and it is kept; 404 for a blob that is not the caller's, as for one that does not exist.
+ */
+async function deleteBlob(request: ApiRequest, accountId: string, blobId: string): Promise<void> {
+	const { req, res, ctx } = request;
+	const album = new URL(req.url ?? '', 'http://relay.invalid').searchParams.get('album');
+	if (album !== null && !isAlbumId(album)) {
+		return sendApiError(res, 400, ApiErrorCode.invalidRequest, 'album: not an album id.');
+	}
+	const records = ctx.uploads.records;
+	const deletion = records.deleteBlob(accountId, blobId, album);
+	if (deletion.result === 'not-found') return notFound(res);
+	if (deletion.result === 'in-use') {
+		return sendApiError(
+			res,
+			409,
+			ApiErrorCode.blobInUse,
+			'Another album holds this blob (a copy of the photo may be there), so it was kept.'
+		);
+	}
+	await records.durable();
+	// The row is gone first: a crash before the file goes leaves bytes no one can name, never a
+	// row whose bytes are missing.
+	try {
+		await ctx.blobs.delete(blobId);
+	} catch (error) {
+		ctx.logger.error({ err: error, blobId }, 'deleting a blob file failed');
+	}
+	res.statusCode = 204;
+	res.end();
 }

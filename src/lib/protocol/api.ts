@@ -11,6 +11,8 @@ export const ApiErrorCode = {
 	malformedUrl: 'malformed-url',
 	invalidBlobId: 'invalid-blob-id',
 	blobNotFound: 'blob-not-found',
+	/** A blob its owner asked to delete is still bound to another album: it was kept. */
+	blobInUse: 'blob-in-use',
 	rangeNotSatisfiable: 'range-not-satisfiable',
 	payloadTooLarge: 'payload-too-large',
 	appNotBuilt: 'app-not-built',

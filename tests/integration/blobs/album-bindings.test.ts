@@ -1,6 +1,7 @@
-// Blob access on the real relay: posts bind blobs to their album; downloads go to the uploader and the album's members only (I3).
+// Blob access on the real relay: posts bind blobs to their album; downloads go to the uploader and the album's members only (I3); the uploader deletes a blob no other album binds.
 
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,11 +14,18 @@ import {
 import { MembershipChain } from '../../../src/lib/sync';
 import { openDatabase } from '../../../relay/src/db';
 import { MIGRATIONS } from '../../../relay/src/migrations';
-import type { RawResponse } from '../helpers/http';
+import { rawRequest, type RawResponse } from '../helpers/http';
 import { startTestRelay, type TestRelay } from '../helpers/relay';
 import { makeEnvelope, seedAccount, StreamClient, type SeededAccount } from '../helpers/stream';
 import { withRelayDatabase } from '../sync/helpers';
-import { createUpload, getBlob, newBlobId, patchUpload, tusRequest } from '../uploads/helpers';
+import {
+	createUpload,
+	getBlob,
+	newBlobId,
+	patchUpload,
+	tusRequest,
+	usageOf
+} from '../uploads/helpers';
 
 let relay: TestRelay;
 let alice: SeededAccount;
@@ -396,5 +404,85 @@ describe('migration 8', () => {
 		} finally {
 			db.close();
 		}
+	});
+});
+
+/** DELETE /api/blobs/:id, naming the album the photo left when `album` is given. */
+function deleteBlob(account: SeededAccount, blobId: string, album?: string): Promise<RawResponse> {
+	const query = album === undefined ? '' : `?album=${album}`;
+	return rawRequest(relay.port, `/api/blobs/${blobId}${query}`, {
+		method: 'DELETE',
+		headers: { Authorization: `Bearer ${account.token}` }
+	});
+}
+
+function blobRowCount(): number {
+	return withRelayDatabase(relay.dataDir, (db) => {
+		const row = db.prepare('SELECT COUNT(*) AS n FROM blobs').get() as { n: number };
+		return row.n;
+	});
+}
+
+describe('deleting a blob', () => {
+	it('frees an unbound blob of its uploader: gone for good, its bytes off the usage, its file off the disk', async () => {
+		const account = await seedAccount(relay.dataDir, `deleter-${Math.random()}`);
+		const blob = await uploaded(account);
+		expect(await usageOf(relay.port, account.token)).toBe(blob.bytes.length);
+		const rows = blobRowCount();
+
+		const res = await deleteBlob(account, blob.id);
+		expect(res.status).toBe(204);
+		expect(await usageOf(relay.port, account.token)).toBe(0);
+		expect(blobRowCount()).toBe(rows - 1);
+		expect((await getBlob(relay.port, account.token, blob.id)).status).toBe(404);
+		const hex = Buffer.from(blob.id, 'base64url').toString('hex');
+		await expect(
+			fs.access(path.join(relay.dataDir, 'blobs', hex.slice(0, 2), hex))
+		).rejects.toThrow();
+		// A second delete finds nothing, as for any unknown id.
+		expect((await deleteBlob(account, blob.id)).status).toBe(404);
+	});
+
+	it("answers another account's delete as for an unknown blob, and keeps the blob", async () => {
+		const blob = await uploaded(alice);
+		const res = await deleteBlob(bob, blob.id);
+		await expectNotServed(res, bob);
+		const served = await getBlob(relay.port, alice.token, blob.id);
+		expect(served.status).toBe(200);
+		expect(served.body.equals(blob.bytes)).toBe(true);
+	});
+
+	it('keeps a blob another album binds (a copy of the photo may be there), and frees it when only the named album does', async () => {
+		const library = await albumOf(alice);
+		const trip = await albumOf(alice);
+		const copied = await uploaded(alice);
+		const single = await uploaded(alice);
+		await expectAcked(await library.post(alice, [copied.id, single.id]));
+		await expectAcked(await trip.post(alice, [copied.id]));
+
+		const kept = await deleteBlob(alice, copied.id, library.albumId);
+		expect(kept.status).toBe(409);
+		expect(errorOf(kept).code).toBe('blob-in-use');
+		expect((await getBlob(relay.port, alice.token, copied.id)).status).toBe(200);
+		expect(boundIn(trip.albumId)).toContain(copied.id);
+		// Unnamed, every binding counts as elsewhere.
+		expect((await deleteBlob(alice, single.id)).status).toBe(409);
+
+		expect((await deleteBlob(alice, single.id, library.albumId)).status).toBe(204);
+		expect(boundIn(library.albumId)).not.toContain(single.id);
+		expect((await getBlob(relay.port, alice.token, single.id)).status).toBe(404);
+	});
+
+	it('refuses a malformed blob id or album id with 400, and a request without a session with 401', async () => {
+		const blob = await uploaded(alice);
+		const badId = await deleteBlob(alice, 'not*an*id');
+		expect(badId.status).toBe(400);
+		expect(errorOf(badId).code).toBe('invalid-blob-id');
+		const badAlbum = await deleteBlob(alice, blob.id, 'x');
+		expect(badAlbum.status).toBe(400);
+		expect(errorOf(badAlbum).message).toMatch(/album/);
+		const anonymous = await rawRequest(relay.port, `/api/blobs/${blob.id}`, { method: 'DELETE' });
+		expect(anonymous.status).toBe(401);
+		expect((await getBlob(relay.port, alice.token, blob.id)).status).toBe(200);
 	});
 });
