@@ -319,7 +319,17 @@ export class AccountSession {
 		// user's plaintext, and the rest was sealed under the device key just wiped.
 		await db.transaction(
 			'rw',
-			[db.uploads, db.blobs, db.albums, db.entries, db.docState, db.outbox, db.pins, db.views],
+			[
+				db.uploads,
+				db.blobs,
+				db.albums,
+				db.entries,
+				db.docState,
+				db.outbox,
+				db.pins,
+				db.views,
+				db.blobDeletions
+			],
 			async () => {
 				await Promise.all(
 					[
@@ -330,7 +340,8 @@ export class AccountSession {
 						db.docState,
 						db.outbox,
 						db.pins,
-						db.views
+						db.views,
+						db.blobDeletions
 					].map((table) => table.clear())
 				);
 			}

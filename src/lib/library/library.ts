@@ -4,7 +4,7 @@ import { AlbumModel, type AlbumPhoto, type NewPhoto, type PhotoRef } from '../al
 import { encryptFile, fileSubkeys, randomBytes, toBase64Url } from '../crypto';
 import type { ImportedMedia } from '../media';
 import type { AlbumSync, SyncEngine } from '../sync/engine';
-import type { BlobCache, UploadQueue } from '../transfer';
+import type { BlobCache, BlobDeletions, UploadQueue } from '../transfer';
 import type { LargePicture, PhotoReader, ReadOptions } from './photo-reader';
 
 /** Reads one file into what the library records (importMedia in the app, a stand-in in tests). */
@@ -17,6 +17,8 @@ export interface LibraryOptions {
 	cache: BlobCache;
 	readMedia: MediaReader;
 	place: LibraryPlace;
+	/** Frees the blobs of photos deleted for good on the relay; without it they stay there. */
+	deletions?: BlobDeletions;
 }
 
 /** Where the library album is: remembered on the device, else looked for among the account's albums. */
@@ -202,13 +204,21 @@ export class Library {
 		this.changed();
 	}
 
-	/** Removes photos from the library for good (their blobs stay until no album uses them). */
+	/**
+	 * Removes photos from the library for good. Their blobs are then freed on the relay (see
+	 * BlobDeletions), which keeps any blob another album binds: a copy of the photo in an album
+	 * keeps showing there.
+	 */
 	deleteForever(photoIds: readonly string[]): void {
+		const blobIds: string[] = [];
 		for (const id of photoIds) {
+			const ref = this.photo(id);
+			if (ref) blobIds.push(...blobsOf(ref));
 			this.model.removeMyPhoto(id);
 			this.model.unhidePhoto(id);
 		}
 		this.changed();
+		void this.options.deletions?.enqueue(blobIds, this.albumId);
 	}
 
 	/** The decrypted thumbnail (cached on the device), or null for a format without one. */
@@ -348,4 +358,10 @@ function messageOf(error: unknown): string {
 	return error instanceof Error && error.message
 		? error.message
 		: 'This file could not be imported.';
+}
+
+/** The blob ids a PhotoRef names: the original, and its thumbnail and preview when it has them. */
+function blobsOf(ref: PhotoRef): string[] {
+	const { original, thumb, preview } = ref.blobs;
+	return [original, ...(thumb ? [thumb] : []), ...(preview ? [preview] : [])];
 }

@@ -169,6 +169,14 @@ export interface ViewRecord {
 	savedAt: number;
 }
 
+/** A blob to free on the relay: its photo was deleted for good (src/lib/transfer/blob-deletions.ts). */
+export interface BlobDeletionRecord {
+	blobId: string;
+	/** The album the photo left (the library): the one binding the relay may drop with the blob. */
+	albumId: string;
+	queuedAt: number;
+}
+
 export const DEFAULT_DEVICE_DATABASE = 'tessera';
 
 export class TesseraDB extends Dexie {
@@ -182,6 +190,7 @@ export class TesseraDB extends Dexie {
 	declare blobs: EntityTable<BlobCacheRecord, 'blobId'>;
 	declare pins: EntityTable<PinRecord, 'email'>;
 	declare views: EntityTable<ViewRecord, 'key'>;
+	declare blobDeletions: EntityTable<BlobDeletionRecord, 'blobId'>;
 
 	constructor(name: string = DEFAULT_DEVICE_DATABASE, options?: DexieOptions) {
 		super(name, options);
@@ -207,6 +216,8 @@ export class TesseraDB extends Dexie {
 		this.version(4).stores({ pins: 'email, signPk' });
 		// The Library's first screen, shown while the library opens (src/lib/library/first-screen.ts).
 		this.version(5).stores({ views: 'key' });
+		// Blobs of photos deleted for good, to free on the relay (src/lib/transfer/blob-deletions.ts).
+		this.version(6).stores({ blobDeletions: 'blobId, queuedAt' });
 	}
 }
 

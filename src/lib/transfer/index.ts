@@ -33,6 +33,12 @@ export {
 	type CachedReadOptions
 } from './downloads';
 export { BlobCache, DEFAULT_BLOB_CACHE_LIMITS, type BlobCacheLimits } from './blob-cache';
+export {
+	BlobDeletions,
+	BLOB_DELETION_RETRY_MS,
+	type BlobDeletionsOptions,
+	type BlobDeletionsState
+} from './blob-deletions';
 export { encryptedFileReader, type CiphertextSource } from './tus-source';
 export {
 	EncryptionPool,

@@ -20,7 +20,7 @@ import {
 import { PhotoReader } from '../library/photo-reader';
 import type { TesseraDB } from '../local/db';
 import { SyncEngine, browserTabs, type AlbumSync, type SocketLike } from '../sync/engine';
-import { BlobCache, BlobDownloader, UploadQueue } from '../transfer';
+import { BlobCache, BlobDeletions, BlobDownloader, UploadQueue } from '../transfer';
 import { askPersistentStorage } from './device-storage';
 import { gridPhoto, pendingOriginals, transferFiles, type TransferFile } from './library-view';
 import type { InviteOutcome } from '../sharing/complete-invites';
@@ -69,6 +69,8 @@ export class LibraryState {
 	engine: SyncEngine | null = null;
 	readonly uploads: UploadQueue;
 	readonly downloads: BlobDownloader;
+	/** Blobs of photos deleted for good, freed on the relay when this device can. */
+	readonly deletions: BlobDeletions;
 	readonly reader: PhotoReader;
 	/** The people this account shares with: directory look-ups and identity pins (I6). */
 	readonly people: People;
@@ -113,6 +115,7 @@ export class LibraryState {
 		const cache = new BlobCache(db);
 		this.uploads = new UploadQueue({ db, token, cache });
 		this.downloads = new BlobDownloader({ db, token, cache });
+		this.deletions = new BlobDeletions({ db, token });
 		this.reader = new PhotoReader(this.downloads, cache);
 		this.source = photoSource((id) => this.photoRef(id), this.reader);
 		const api = new AccountApi();
@@ -313,7 +316,9 @@ export class LibraryState {
 			this.cleanups.push(this.notifications.attach(engine.connection));
 			this.cleanups.push(
 				engine.connection.onStatus((status) => {
-					if (status === 'ready' && this.library) void this.completeInvites();
+					if (status !== 'ready' || !this.library) return;
+					void this.completeInvites();
+					void this.deletions.flush();
 				})
 			);
 			engine.start();
@@ -327,7 +332,8 @@ export class LibraryState {
 				cache: new BlobCache(this.db),
 				// Import code (and its worker) loads with the first import, not with the Library.
 				readMedia: async (file, options) => (await import('../media')).importMedia(file, options),
-				place: this.libraryPlace(engine)
+				place: this.libraryPlace(engine),
+				deletions: this.deletions
 			});
 			if (this.stopped) return;
 			this.library = library;
@@ -345,6 +351,8 @@ export class LibraryState {
 			// Notifications name albums from the list; other pages list them when they open.
 			void this.refreshAlbums();
 			void this.completeInvites();
+			// What an earlier visit queued and could not send.
+			void this.deletions.flush();
 		} catch (error) {
 			this.status = 'error';
 			this.problem =
@@ -444,6 +452,7 @@ export class LibraryState {
 		if (this.firstScreenTimer !== null) clearTimeout(this.firstScreenTimer);
 		for (const cleanup of this.cleanups.splice(0)) cleanup();
 		this.library?.close();
+		this.deletions.stop();
 		await this.uploads.stop();
 		await this.engine?.stop();
 	}

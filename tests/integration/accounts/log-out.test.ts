@@ -62,10 +62,16 @@ describe('log out', () => {
 			epoch: 0,
 			updatedAt: 1
 		});
+		await db.blobDeletions.put({
+			blobId: 'CCCCCCCCCCCCCCCCCCCCCC',
+			albumId: 'album-1',
+			queuedAt: 1
+		});
 		expect(await db.session.count()).toBe(1);
 
 		await session.logOut();
-		for (const table of [db.session, db.deviceKey, db.uploads, db.blobs, db.albums, db.entries]) {
+		// Every table of the device database, those added later included.
+		for (const table of db.tables) {
 			expect(await table.count(), table.name).toBe(0);
 		}
 		expect(session.current).toBeNull();

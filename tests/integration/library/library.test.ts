@@ -3,18 +3,21 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getSodium } from '../../../src/lib/crypto';
 import { Albums } from '../../../src/lib/library/albums';
+import type { PhotoRef } from '../../../src/lib/albums/photo-ref';
 import { Library, type MediaReader } from '../../../src/lib/library/library';
 import { PhotoReader } from '../../../src/lib/library/photo-reader';
 import type { ImportedMedia } from '../../../src/lib/media';
-import { BlobCache, BlobDownloader, UploadQueue } from '../../../src/lib/transfer';
+import { BlobCache, BlobDeletions, BlobDownloader, UploadQueue } from '../../../src/lib/transfer';
 import { startTestRelay, type TestRelay } from '../helpers/relay';
 import { seedAccount, type SeededAccount } from '../helpers/stream';
 import { eventually, makeDevice, type Device } from '../sync/helpers';
+import { getBlob, usageOf } from '../uploads/helpers';
 
 let relay: TestRelay;
 let alice: SeededAccount;
 const devices: Device[] = [];
 const queues: UploadQueue[] = [];
+const stoppers: (() => void)[] = [];
 const remembered = new WeakMap<object, string>();
 
 beforeAll(async () => {
@@ -23,6 +26,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+	for (const stop of stoppers.splice(0)) stop();
 	for (const queue of queues.splice(0)) await queue.stop();
 	for (const device of devices.splice(0)) await device.engine.stop();
 });
@@ -92,6 +96,8 @@ async function openLibrary(name: string, account: SeededAccount = alice) {
 	});
 	queues.push(uploads);
 	await uploads.start();
+	const deletions = new BlobDeletions({ ...endpoint, db: device.db, retryDelays: [20, 50] });
+	stoppers.push(() => deletions.stop());
 	const library = await Library.open({
 		engine: device.engine,
 		uploads,
@@ -105,9 +111,10 @@ async function openLibrary(name: string, account: SeededAccount = alice) {
 				(await device.engine.listAlbums())
 					.filter((album) => album.role === 'owner')
 					.map((album) => album.albumId)
-		}
+		},
+		deletions
 	});
-	return { device, uploads, library };
+	return { device, uploads, library, deletions };
 }
 
 describe('Library', () => {
@@ -223,5 +230,39 @@ describe('Library', () => {
 		expect(await albums.list()).toEqual([]);
 		const named = await albums.create('Named at once');
 		expect((await albums.list()).map((album) => album.albumId)).toEqual([named]);
+	});
+
+	it('frees the blobs of a photo deleted for good on the relay, and keeps those a copy in an album still shows', async () => {
+		const dan = await seedAccount(relay.dataDir, 'dan');
+		const { device, library, uploads, deletions } = await openLibrary('deleting', dan);
+		await library.import([photoFile('day-11.jpg', 11), photoFile('day-12.jpg', 12)]);
+		await uploads.whenIdle();
+		const [kept, freed] = library.photos().map((p) => p.ref) as [PhotoRef, PhotoRef];
+		const albums = new Albums({
+			engine: device.engine,
+			db: device.db,
+			identity: device.engine.identity,
+			library
+		});
+		await albums.create('Trip', [kept.id]);
+		const before = await usageOf(relay.port, dan.token);
+
+		library.deleteForever([kept.id, freed.id]);
+		expect(library.photos()).toEqual([]);
+		await eventually(
+			async () => deletions.state === 'idle' && (await deletions.pending()) === 0,
+			'the deletions to go out'
+		);
+
+		// The photo only the library held is gone from the relay, and its bytes from the usage.
+		for (const blobId of [freed.blobs.original, freed.blobs.thumb!]) {
+			expect((await getBlob(relay.port, dan.token, blobId)).status).toBe(404);
+		}
+		const after = await usageOf(relay.port, dan.token);
+		expect(after).toBeLessThan(before);
+		expect(before - after).toBeGreaterThan(freed.size);
+		// The copy in Trip still shows: its blobs were kept.
+		expect((await getBlob(relay.port, dan.token, kept.blobs.original)).status).toBe(200);
+		expect((await getBlob(relay.port, dan.token, kept.blobs.thumb!)).status).toBe(200);
 	});
 });
