@@ -214,7 +214,7 @@ test('a blob altered on the relay’s disk shows an error, never a broken pictur
 	await expect(page.getByRole('dialog').locator('img[src^="blob:"]')).toHaveCount(0);
 });
 
-test('download a selection as a ZIP, trash photos with undo, and restore them from the trash', async ({
+test('download a selection as a ZIP, trash photos with undo, restore them, and free the storage of one deleted for good', async ({
 	page,
 	baseURL
 }) => {
@@ -262,4 +262,39 @@ test('download a selection as a ZIP, trash photos with undo, and restore them fr
 	await expect(page.getByText('The trash is empty')).toBeVisible();
 	await page.goBack();
 	await expect(count).toHaveText('3 photos and videos');
+
+	// Deleting one for good frees its storage on the relay: Settings reads less used.
+	let before = 0;
+	await expect(async () => expect((before = await storageUsed(page))).toBeGreaterThan(0)).toPass({
+		timeout: 15_000
+	});
+	await page
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Library' })
+		.click();
+	await expect(count).toHaveText('3 photos and videos');
+	await page.getByTestId('grid-cell').first().focus();
+	await page.keyboard.press('Space');
+	await page.getByTestId('selection-bar').getByRole('button', { name: 'Delete' }).click();
+	await expect(count).toHaveText('2 photos and videos');
+	await page.getByTestId('trash-link').click();
+	await page.getByRole('button', { name: 'Empty the trash' }).click();
+	await page.getByRole('alertdialog').getByRole('button', { name: 'Delete for good' }).click();
+	await expect(page.getByText('The trash is empty')).toBeVisible();
+	await expect(async () => expect(await storageUsed(page)).toBeLessThan(before)).toPass({
+		timeout: 30_000
+	});
 });
+
+/** The account's storage used, in bytes as Settings shows it (read again from the relay). */
+async function storageUsed(page: Page): Promise<number> {
+	const nav = page.getByRole('navigation', { name: 'Main' });
+	await nav.getByRole('link', { name: 'Library' }).click();
+	await nav.getByRole('link', { name: 'Settings' }).click();
+	const meter = page.getByTestId('device-storage').getByTestId('storage-meter');
+	const text = (await meter.locator('.text').textContent()) ?? '';
+	const match = /([\d.]+)\s*(bytes|B|KB|MB|GB)/.exec(text);
+	if (!match) throw new Error(`no size in "${text}"`);
+	const unit = { bytes: 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9 }[match[2]!]!;
+	return Number(match[1]) * unit;
+}

@@ -218,7 +218,9 @@ export class Library {
 			this.model.unhidePhoto(id);
 		}
 		this.changed();
-		void this.options.deletions?.enqueue(blobIds, this.albumId);
+		this.options.deletions?.enqueue(blobIds, this.albumId).catch(() => {
+			// The device database refused the queue (full, say): the blobs stay on the relay.
+		});
 	}
 
 	/** The decrypted thumbnail (cached on the device), or null for a format without one. */
