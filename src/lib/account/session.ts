@@ -315,37 +315,13 @@ export class AccountSession {
 			await db.session.clear();
 			await db.deviceKey.clear();
 		});
-		// Everything of the account this device held goes too: files waiting to upload are the
-		// user's plaintext, and the rest was sealed under the device key just wiped.
-		await db.transaction(
-			'rw',
-			[
-				db.uploads,
-				db.blobs,
-				db.albums,
-				db.entries,
-				db.docState,
-				db.outbox,
-				db.pins,
-				db.views,
-				db.blobDeletions
-			],
-			async () => {
-				await Promise.all(
-					[
-						db.uploads,
-						db.blobs,
-						db.albums,
-						db.entries,
-						db.docState,
-						db.outbox,
-						db.pins,
-						db.views,
-						db.blobDeletions
-					].map((table) => table.clear())
-				);
-			}
-		);
+		// Everything of the account this device held goes too (every other table, those added
+		// later included): files waiting to upload are the user's plaintext, and the rest was
+		// sealed under the device key just wiped.
+		const held = db.tables.filter((table) => table !== db.session && table !== db.deviceKey);
+		await db.transaction('rw', held, async () => {
+			await Promise.all(held.map((table) => table.clear()));
+		});
 		const keys = this.#current?.keys;
 		if (keys) {
 			keys.masterKey.fill(0);
