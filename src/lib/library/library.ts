@@ -210,10 +210,12 @@ export class Library {
 	 * keeps showing there.
 	 */
 	deleteForever(photoIds: readonly string[]): void {
-		const blobIds: string[] = [];
-		for (const id of photoIds) {
+		// Read before the first edit: each edit makes the view stale, and reading rebuilds it.
+		const blobIds = photoIds.flatMap((id) => {
 			const ref = this.photo(id);
-			if (ref) blobIds.push(...blobsOf(ref));
+			return ref ? blobsOf(ref) : [];
+		});
+		for (const id of photoIds) {
 			this.model.removeMyPhoto(id);
 			this.model.unhidePhoto(id);
 		}
