@@ -2,10 +2,11 @@
 
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { ApiErrorCode, isAlbumId, isBlobId } from '../../../src/lib/protocol';
+import { ApiErrorCode, BlobDeleteQuerySchema, isBlobId } from '../../../src/lib/protocol';
 import type { ByteRange } from '../blobs';
 import { sendApiError } from '../responses';
 import { authenticate } from './auth';
+import { checkInput, queryOf } from './json-body';
 import type { ApiRequest, ApiRoute } from './route';
 
 const PREFIX = '/api/blobs/';
@@ -121,12 +122,11 @@ export function parseRange(
  */
 async function deleteBlob(request: ApiRequest, accountId: string, blobId: string): Promise<void> {
 	const { req, res, ctx } = request;
-	const album = new URL(req.url ?? '', 'http://relay.invalid').searchParams.get('album');
-	if (album !== null && !isAlbumId(album)) {
-		return sendApiError(res, 400, ApiErrorCode.invalidRequest, 'album: not an album id.');
-	}
+	const album = queryOf(req).get('album');
+	const query = checkInput(res, BlobDeleteQuerySchema, album === null ? {} : { album });
+	if (!query) return;
 	const records = ctx.uploads.records;
-	const deletion = records.deleteBlob(accountId, blobId, album);
+	const deletion = records.deleteBlob(accountId, blobId, query.album ?? null);
 	if (deletion.result === 'not-found') return notFound(res);
 	if (deletion.result === 'in-use') {
 		return sendApiError(

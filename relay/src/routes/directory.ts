@@ -10,7 +10,7 @@ import {
 import { memberDirectory } from '../member-directory';
 import { sendApiError, sendJson } from '../responses';
 import { authenticate } from './auth';
-import { checkInput } from './json-body';
+import { checkInput, queryOf } from './json-body';
 import { exactPath, RATE_LIMITED_MESSAGE, refuseIfLimited } from './limits';
 import type { ApiRoute } from './route';
 
@@ -25,7 +25,7 @@ export const directoryRoute: ApiRoute = {
 		const verdict = ctx.accounts.limits.directoryPerSession.take(auth.session.id);
 		if (refuseIfLimited(res, [verdict], ApiErrorCode.rateLimited, RATE_LIMITED_MESSAGE)) return;
 
-		const query = new URL(req.url ?? '', 'http://relay.invalid').searchParams;
+		const query = queryOf(req);
 		const member = query.get('member');
 		if (member !== null) {
 			const checked = checkInput(res, DirectoryMemberQuerySchema, { member });

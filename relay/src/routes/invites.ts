@@ -13,7 +13,7 @@ import * as v from 'valibot';
 import { InviteRefusal } from '../invites';
 import { sendApiError, sendJson, sendNoContent, sendTooManyRequests } from '../responses';
 import { authenticate, type Authenticated } from './auth';
-import { checkInput, readJsonBody } from './json-body';
+import { checkInput, queryOf, readJsonBody } from './json-body';
 import { exactPath } from './limits';
 import type { ApiRequest, ApiRoute } from './route';
 
@@ -33,7 +33,7 @@ export const invitesRoute: ApiRoute = {
 				const created = await ctx.accounts.invites.create(auth.account, auth.session.id, body);
 				return sendJson(res, 201, created);
 			}
-			const query = new URL(req.url ?? '', 'http://relay.invalid').searchParams;
+			const query = queryOf(req);
 			const albumId = query.get('albumId');
 			const checked = checkInput(res, InviteListQuerySchema, albumId === null ? {} : { albumId });
 			if (!checked) return;

@@ -1,4 +1,4 @@
-// Reads a route's JSON body and checks it against its protocol schema; 400 names the bad field.
+// Reads a route's JSON body or query and checks it against its protocol schema; 400 names the bad field.
 
 import * as v from 'valibot';
 import { ApiErrorCode, describeIssues } from '../../../src/lib/protocol';
@@ -33,4 +33,9 @@ export function checkInput<S extends v.GenericSchema>(
 	if (result.success) return result.output;
 	sendApiError(res, 400, ApiErrorCode.invalidRequest, describeIssues(result.issues));
 	return undefined;
+}
+
+/** The request's query parameters (the path is matched elsewhere; the origin is never used). */
+export function queryOf(req: ApiRequest['req']): URLSearchParams {
+	return new URL(req.url ?? '', 'http://relay.invalid').searchParams;
 }

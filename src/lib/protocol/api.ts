@@ -2,6 +2,7 @@
 
 import * as v from 'valibot';
 import { CounterSchema } from './fields';
+import { AlbumIdSchema } from './ids';
 import { MAX_ERROR_CODE_LENGTH, MAX_ERROR_MESSAGE_LENGTH, MAX_VERSION_LENGTH } from './limits';
 
 /** Stable codes of HTTP API errors. */
@@ -74,3 +75,7 @@ export const ApiErrorSchema = v.strictObject({
 	})
 });
 export type ApiError = v.InferOutput<typeof ApiErrorSchema>;
+
+/** `DELETE /api/blobs/:id?album=`: the album the blob's photo left (its library), if any. */
+export const BlobDeleteQuerySchema = v.strictObject({ album: v.optional(AlbumIdSchema) });
+export type BlobDeleteQuery = v.InferOutput<typeof BlobDeleteQuerySchema>;

@@ -43,7 +43,7 @@ function deviceOf(account: SeededAccount, name: string): Device {
 		name: `${name}-${Math.random()}`,
 		identity: account.identity,
 		token: account.token,
-		url: () => relay.url.replace(/^http/, 'ws') + '/ws',
+		url: () => relay.wsUrl,
 		random: Math.random
 	});
 	devices.push(device);
@@ -152,7 +152,7 @@ describe('photos added on a device', () => {
 			name: `snapshots-${Math.random()}`,
 			identity: alice.identity,
 			token: alice.token,
-			url: () => relay.url.replace(/^http/, 'ws') + '/ws',
+			url: () => relay.wsUrl,
 			random: Math.random,
 			snapshotPolicy: { updates: 3, bytes: 1 << 30 }
 		});

@@ -8,6 +8,8 @@ import { makeTempDir, removeTempDir } from './temp';
 export interface TestRelay {
 	relay: Relay;
 	url: string;
+	/** The album-stream websocket: ws://host:port/ws. */
+	wsUrl: string;
 	port: number;
 	/** Temp folder holding dataDir (and whatever else the test puts beside it). */
 	root: string;
@@ -41,6 +43,7 @@ export async function startTestRelay(env: Record<string, string> = {}): Promise<
 	return {
 		relay,
 		url: relay.url,
+		wsUrl: `${relay.url.replace(/^http/, 'ws')}/ws`,
 		port: relay.port,
 		root,
 		dataDir,

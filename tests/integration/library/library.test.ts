@@ -74,7 +74,7 @@ async function openDevice(name: string, account: SeededAccount): Promise<Device>
 		name: `${name}-${Math.random()}`,
 		identity: account.identity,
 		token: account.token,
-		url: () => relay.url.replace(/^http/, 'ws') + '/ws',
+		url: () => relay.wsUrl,
 		random: Math.random
 	});
 	devices.push(device);

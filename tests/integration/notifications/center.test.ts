@@ -44,7 +44,7 @@ class SocketTransport implements NotificationTransport {
 	constructor(private readonly account: SeededAccount) {}
 
 	connect(): void {
-		const socket = new WebSocket(relay.url.replace(/^http/, 'ws') + '/ws');
+		const socket = new WebSocket(relay.wsUrl);
 		this.socket = socket;
 		socket.on('open', () =>
 			socket.send(JSON.stringify({ t: 'auth', id: 'auth', token: this.account.token }))

@@ -56,7 +56,7 @@ async function deviceOf(account: SeededAccount): Promise<Device> {
 		name: `${account.email}-${Math.random()}`,
 		identity: account.identity,
 		token: account.token,
-		url: () => relay.url.replace(/^http/, 'ws') + '/ws',
+		url: () => relay.wsUrl,
 		random: Math.random
 	});
 	devices.push(device);

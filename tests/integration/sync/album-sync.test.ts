@@ -25,7 +25,7 @@ function device(
 		name,
 		identity: account.identity,
 		token: account.token,
-		url: () => relay.url.replace(/^http/, 'ws') + '/ws',
+		url: () => relay.wsUrl,
 		random,
 		presenceTtlMs: 60_000,
 		...extra

@@ -25,7 +25,7 @@ function device(name: string, account: SeededAccount): Device {
 		name,
 		identity: account.identity,
 		token: account.token,
-		url: () => relay.url.replace(/^http/, 'ws') + '/ws',
+		url: () => relay.wsUrl,
 		random,
 		// A snapshot is due after every 4 updates: the large doc asks for one again and again.
 		snapshotPolicy: { updates: 4, bytes: 1 << 30 }

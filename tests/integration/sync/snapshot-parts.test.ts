@@ -21,7 +21,7 @@ function device(name: string): Device {
 		name,
 		identity: owner.identity,
 		token: owner.token,
-		url: () => relay.url.replace(/^http/, 'ws') + '/ws',
+		url: () => relay.wsUrl,
 		random
 	});
 	devices.push(d);
